@@ -1,0 +1,94 @@
+# postern: a mail-access server (POP3, POP2, RMCP).
+#
+#   make            build pop3d
+#   make demo       build and run a demo server on 127.0.0.1:1110
+#   make check      install missing test dependencies (Debian), then run
+#                   every test, plainly and under ASan+UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1 build with AddressSanitizer and UBSan (into build-san/)
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+
+CC		?= cc
+CFLAGS		?= -O2 -g
+WARN		 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
+		   -Wwrite-strings -Werror
+CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\"
+LIBS		 = -lcrypt -lcrypto
+CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+ifeq ($(SANITIZE),1)
+B		 = build-san
+SANFLAGS	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+else
+B		 = build
+SANFLAGS	 =
+endif
+
+ALL_CFLAGS	 = -std=c99 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP
+LIB_SRC		 = $(filter-out src/main.c, $(wildcard src/*.c))
+LIB_OBJ		 = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+UNIT_SRC	 = $(wildcard tests/unit/check_*.c)
+UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all demo check check-deps check-build check-unit check-e2e \
+	check-root install clean
+
+all: $(B)/pop3d
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libpostern.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/pop3d: $(B)/obj/main.o $(B)/libpostern.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpostern.a tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(B)/libpostern.a $(LIBS) $(CHECK_LIBS)
+
+demo: all
+	./tests/demo.sh $(B)/pop3d
+
+check-deps:
+	./tests/deps.sh
+
+check-build: $(B)/pop3d $(UNIT_BIN)
+
+check-unit: check-build
+	./tests/run-unit.sh $(B) $(UNIT_BIN)
+
+check-e2e: check-build
+	./tests/e2e/run.sh $(B)
+
+# Everything, plainly and under the sanitizers, then one summary line.
+check: check-deps
+	./tests/check-all.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(B)/pop3d $(DESTDIR)$(SBINDIR)/pop3d
+	install -m 0644 man/pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
+	install -m 0644 man/postern.conf.5 $(DESTDIR)$(MANDIR)/man5/postern.conf.5
+	install -d $(DESTDIR)$(PREFIX)/share/doc/postern
+	install -m 0644 etc/postern.conf $(DESTDIR)$(PREFIX)/share/doc/postern/postern.conf.example
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.conf ]; then \
+	    install -m 0644 etc/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf; fi
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

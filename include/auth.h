@@ -1,0 +1,53 @@
+/*
+ * auth.h: the only caller of crypt(3).  Users come from a passwd-file of
+ * "name:crypt-hash:uid:gid[:maildrop]" lines.  Hygiene (style.md 5): an
+ * unknown or locked user still costs one crypt() on a dummy hash, a NULL
+ * or '*' result is failure, the comparison is constant-time, and the
+ * password is wiped.  Runs in the session master (root or the invoking
+ * user), never in the pre-auth child.
+ */
+#ifndef POSTERN_AUTH_H
+#define POSTERN_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+struct auth_user {
+	char	 name[PARAM_USER_MAX + 1];
+	uid_t	 uid;
+	gid_t	 gid;
+	char	 maildrop[PARAM_PATH_MAX];	/* "" when not set */
+	char	 home[PARAM_PATH_MAX];		/* "" when unknown */
+};
+
+#define AUTH_OK		0
+#define AUTH_FAIL	1	/* unknown user, bad password, locked */
+#define AUTH_ERROR	(-1)	/* cannot read the passwd-file etc. */
+
+/*
+ * Checks user/pass against passwd_file.  Always runs crypt() once.
+ * On AUTH_OK fills *u.  On AUTH_FAIL or AUTH_ERROR a log-only reason goes
+ * to errstr_r (never the password).  Wipes nothing: the caller owns and
+ * wipes pass.
+ */
+int	auth_check(const char *passwd_file, const char *user,
+	    const char *pass, struct auth_user *u, char *errstr_r,
+	    size_t errlen);
+
+/*
+ * Makes a crypt(3) hash of pass with a fresh salt of the preferred method
+ * (yescrypt where libxcrypt has it, else SHA-512).  Returns 0 / -1.
+ */
+int	auth_make_hash(const char *pass, char *buf, size_t len);
+
+/* Validates a user name before it goes anywhere near a path: 1-64 of
+ * [A-Za-z0-9._-], not starting with '.' or '-'. */
+bool	auth_valid_username(const char *name, size_t len);
+
+/* Constant-time comparison of a[0, n) and b[0, n). */
+bool	auth_ct_equal(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * conf.h: the configuration file, plain "key = value" lines with '#'
+ * comments (design.md §4).  Unknown keys and bad values are errors that
+ * name the file and the line.  Parsed by the master before any fork.
+ */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lock.h"
+#include "params.h"
+
+#define PLAINTEXT_NEVER		0
+#define PLAINTEXT_LOOPBACK	1	/* default: USER/PASS only on loopback */
+#define PLAINTEXT_ALWAYS	2
+
+#define PROTO_POP3		1
+#define PROTO_POP2		2
+
+struct conf_listen {
+	int	 proto;				/* PROTO_* */
+	char	 host[PARAM_CONF_STR];		/* "127.0.0.1", "::", "*" */
+	char	 port[16];
+};
+
+struct conf {
+	char	 file[PARAM_PATH_MAX];		/* the file read, for messages */
+	char	 hostname[PARAM_CONF_STR];	/* greeting; default gethostname */
+	char	 pre_auth_user[PARAM_CONF_STR];	/* default "postern" */
+	char	 chroot_dir[PARAM_PATH_MAX];	/* default "/var/empty" */
+	char	 passwd_file[PARAM_PATH_MAX];	/* default SYSCONFDIR/postern.passwd */
+	char	 maildrop[PARAM_PATH_MAX];	/* template, default /var/mail/%u */
+	int	 timeout_auth;			/* seconds, default 180 */
+	int	 timeout_trans;			/* seconds, default 600 */
+	int	 auth_fail_delay_ms;		/* default 2000 */
+	int	 auth_max_tries;		/* default 3 */
+	int	 max_line;			/* default 1024 */
+	int	 plaintext;			/* PLAINTEXT_*, default loopback */
+	bool	 mboxrd;			/* default false (mboxo) */
+	struct lock_conf lock;			/* lock_order, lock_timeout,
+						   dotlock_stale */
+	int	 log_level;			/* LOG_INFO; "debug" -> LOG_DEBUG */
+	int	 syslog_facility;		/* LOG_MAIL */
+	struct conf_listen listen[PARAM_LISTEN_MAX];
+	size_t	 nlisten;			/* default one: pop3 0.0.0.0:110 */
+};
+
+/* Fills c with the defaults. */
+void	conf_default(struct conf *c);
+
+/*
+ * Reads file into c (defaults first).  Returns 0, or -1 with a message of
+ * the form "FILE:LINE: what is wrong" in errstr_r.  A missing file is an
+ * error unless missing_ok (then the defaults stand).
+ */
+int	conf_load(struct conf *c, const char *file, bool missing_ok,
+	    char *errstr_r, size_t errlen);
+
+/* Parses one "proto host:port" / "[v6]:port" listen value. */
+int	conf_parse_listen(struct conf_listen *l, const char *value,
+	    char *errstr_r, size_t errlen);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * mbox.h: pure mbox scanning on a byte buffer (RFC 4155, read as mboxo).
+ * No I/O, no allocation beyond the message array: testable and fuzzable.
+ * Runs in the session process as the mail user.
+ */
+#ifndef POSTERN_MBOX_H
+#define POSTERN_MBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+struct mbox_msg {
+	off_t	 off;		/* start of the From_ line in the file */
+	off_t	 hdr;		/* first octet after the From_ line */
+	off_t	 end;		/* end of the message as served: excludes the
+				   one empty line before the next separator */
+	off_t	 next;		/* start of the next From_ line (or EOF):
+				   [off, next) is what UPDATE removes */
+	uint64_t octets;	/* exact wire size (RFC 1939 §11): CRLF line
+				   ends, hidden headers out, no dot-stuffing,
+				   no terminator */
+	uint64_t lines;		/* number of lines served */
+	uint64_t sephash;	/* FNV-1a of the From_ line, to detect a file
+				   changed under us before UPDATE */
+	char	 uid[PARAM_UIDL_MAX + 1];	/* UIDL, NUL-terminated */
+};
+
+struct mbox_scan {
+	struct mbox_msg	*msgs;		/* malloc'd, caller frees with
+					   mbox_scan_free() */
+	size_t		 count;		/* messages served */
+	size_t		 cap;
+	bool		 has_pseudo;	/* a hidden FOLDER INTERNAL DATA
+					   message sits at offset 0 */
+	off_t		 pseudo_next;	/* its end, when has_pseudo */
+	off_t		 scanned;	/* bytes covered: the buffer length */
+};
+
+/*
+ * Scans buf[0, len) as an mbox.  base is the file offset of buf[0] (0 for a
+ * whole file).  On success fills *s (messages in file order, pseudo-message
+ * left out, UIDLs assigned and made unique) and returns 0.  An empty buffer
+ * is an empty mailbox.  If the buffer does not begin with a valid From_ line
+ * returns -1 with a reason in errstr_r and *bad_off_r = 0 (the offset of the
+ * trouble).  mboxrd: count ">From " lines as unescaped ("From ").
+ */
+int	mbox_scan_buf(const char *buf, size_t len, bool mboxrd,
+	    struct mbox_scan *s, off_t *bad_off_r, char *errstr_r,
+	    size_t errlen);
+void	mbox_scan_free(struct mbox_scan *s);
+
+/* true if line[0, len) (no LF) is a valid From_ separator line. */
+bool	mbox_is_from_line(const char *line, size_t len);
+
+/* true if the header line starting at line[0, len) is hidden metadata
+ * (Status:, X-Status:, X-Keywords:, X-UID:, X-IMAP:, X-IMAPbase:). */
+bool	mbox_hidden_header(const char *line, size_t len);
+
+#endif

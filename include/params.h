@@ -1,0 +1,50 @@
+/*
+ * params.h: every limit and fixed size in postern, with the rule that
+ * justifies it.  Runtime-configurable limits take their defaults from here.
+ */
+#ifndef POSTERN_PARAMS_H
+#define POSTERN_PARAMS_H
+
+/* RFC 2449 §4: commands up to 255 octets.  Be generous but bounded. */
+#define PARAM_LINE_DEFAULT	1024
+#define PARAM_LINE_MIN		256
+#define PARAM_LINE_MAX		8192
+
+/* RFC 1939 §3: arguments up to 40 characters; user names we cap at 64. */
+#define PARAM_USER_MAX		64
+/* Passwords: long enough for any password manager, bounded. */
+#define PARAM_PASS_MAX		512
+
+/* RFC 1939 §3: responses up to 512 octets including CRLF. */
+#define PARAM_RESP_MAX		512
+
+/* RFC 1939 §3: autologout timer at least 10 minutes after login. */
+#define PARAM_TIMEOUT_TRANS	600
+#define PARAM_TIMEOUT_AUTH	180
+
+/* Failed logins: per-connection tries, delay after each failure (ms). */
+#define PARAM_AUTH_TRIES	3
+#define PARAM_AUTH_DELAY_MS	2000
+
+/* Output buffer: RETR streams in chunks of this size. */
+#define PARAM_OBUF_SIZE		(64 * 1024)
+/* pread() chunk when streaming a message from the maildrop. */
+#define PARAM_READ_CHUNK	(128 * 1024)
+
+/* RFC 1939 §7: a unique-id is 1-70 characters in 0x21-0x7E. */
+#define PARAM_UIDL_MAX		70
+
+/* Mbox lock: total wait before -ERR [IN-USE], stale dotlock age. */
+#define PARAM_LOCK_TIMEOUT	30
+#define PARAM_DOTLOCK_STALE	300
+
+/* The credentials message from the pre-auth child: user, pass, pipelined
+ * input.  The privileged side bounds every length it reads. */
+#define PARAM_HANDOFF_MAX	(PARAM_USER_MAX + PARAM_PASS_MAX + \
+				 2 * PARAM_LINE_MAX + 64)
+
+#define PARAM_PATH_MAX		1024
+#define PARAM_CONF_STR		256
+#define PARAM_LISTEN_MAX	16
+
+#endif

@@ -32,8 +32,12 @@ struct journal_range {
 
 /*
  * Test hook: when the environment has POSTERN_TEST_CRASH_AT=N the process
- * kills itself with SIGKILL just before step N (5 is hit halfway through
- * the in-place rewrite: "killed mid-write").
+ * kills itself with SIGKILL just before step N.  N:K kills at the K-th
+ * call for step N instead of the first: step 5 is called before the
+ * in-place rewrite and again halfway through it, so 5:2 is "killed
+ * mid-write".  Recovery calls the same steps (rolling appended mail into a
+ * fresh journal runs 1-4, then 10 just before that journal's rename,
+ * then 5-9 again).  The variable is read once per process.
  */
 void	journal_crash_point(int step);
 

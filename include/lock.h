@@ -30,6 +30,7 @@ struct mbox_lock {
 	int	 fd;		/* the mbox, opened by the caller */
 	bool	 have_fcntl;
 	bool	 have_dotlock;
+	int	 order[2];	/* as taken, for release in reverse */
 	char	 dotlock[PARAM_PATH_MAX];
 };
 

@@ -41,12 +41,15 @@ struct mbox_scan {
 };
 
 /*
- * Scans buf[0, len) as an mbox.  base is the file offset of buf[0] (0 for a
- * whole file).  On success fills *s (messages in file order, pseudo-message
- * left out, UIDLs assigned and made unique) and returns 0.  An empty buffer
- * is an empty mailbox.  If the buffer does not begin with a valid From_ line
- * returns -1 with a reason in errstr_r and *bad_off_r = 0 (the offset of the
- * trouble).  mboxrd: count ">From " lines as unescaped ("From ").
+ * Scans buf[0, len) as an mbox; buf[0] must be the start of the file (all
+ * offsets in *s are offsets into buf).  On success fills *s (messages in
+ * file order, pseudo-message left out, UIDLs assigned and made unique) and
+ * returns 0.  An empty buffer is an empty mailbox.  If the buffer does not
+ * begin with a valid From_ line returns -1 with a reason in errstr_r and
+ * *bad_off_r = 0 (the offset of the trouble); on an internal failure (out
+ * of memory, digest error) returns -1 with *bad_off_r = -1.  On -1, *s
+ * holds nothing to free.  mboxrd: count ">From " lines as unescaped
+ * ("From ").
  */
 int	mbox_scan_buf(const char *buf, size_t len, bool mboxrd,
 	    struct mbox_scan *s, off_t *bad_off_r, char *errstr_r,
@@ -57,7 +60,15 @@ void	mbox_scan_free(struct mbox_scan *s);
 bool	mbox_is_from_line(const char *line, size_t len);
 
 /* true if the header line starting at line[0, len) is hidden metadata
- * (Status:, X-Status:, X-Keywords:, X-UID:, X-IMAP:, X-IMAPbase:). */
+ * (Status:, X-Status:, X-Keywords:, X-UID:, X-IMAP:, X-IMAPbase:; field
+ * names case-insensitive).  Only the first MBOX_HIDDEN_PREFIX octets are
+ * looked at, so a prefix of the line of at least that length (or the
+ * whole line) gives the same answer as the whole line. */
+#define MBOX_HIDDEN_PREFIX	11	/* strlen("X-IMAPbase:") */
 bool	mbox_hidden_header(const char *line, size_t len);
+
+/* FNV-1a 64 of buf[0, len): the struct mbox_msg sephash is this over
+ * [off, hdr), the From_ line including its line end as stored. */
+uint64_t mbox_sephash(const char *buf, size_t len);
 
 #endif

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Partial line start kept across chunks (>= MBOX_HIDDEN_PREFIX). */
+#define MSGIO_CARRY	16
+/* Output collected before it is handed to the sink. */
+#define MSGIO_OBUF	(16 * 1024)
+
 /* Output sink: called with converted bytes; returns 0, or -1 to abort. */
 typedef int	(*msgio_sink)(void *arg, const char *buf, size_t len);
 
@@ -32,17 +37,29 @@ struct msgio {
 	int64_t		 body_lines;
 	size_t		 carry_len;	/* partial line start kept across
 					   chunks, at most MSGIO_CARRY */
-	char		 carry[16];
+	char		 carry[MSGIO_CARRY];
 	uint64_t	 out_octets;	/* octets sent, excluding dot-stuffing */
+	uint64_t	 out_lines;	/* lines sent */
+	int		 state;		/* how the rest of the line is handled */
+	size_t		 from_match;	/* mboxrd: octets of "From " matched
+					   after a ^>+ run */
+	bool		 cr_pending;	/* a CR held back: it may be the
+					   line's last octet */
+	bool		 failed;	/* the sink returned -1 */
+	size_t		 olen;		/* octets waiting in obuf */
+	char		 obuf[MSGIO_OBUF];	/* last: msgio_init does not
+					   clear it */
 };
 
+/* sink may be NULL: nothing is sent, only out_octets/out_lines counted. */
 void	msgio_init(struct msgio *m, bool dotstuff, bool mboxrd,
 	    int64_t body_limit, msgio_sink sink, void *arg);
 /* Feeds buf[0, len), the next stored bytes of the message (starting just
  * after the From_ line).  Returns 0, or -1 if the sink failed. */
 int	msgio_feed(struct msgio *m, const char *buf, size_t len);
-/* Ends the message: a final line without LF gets its CRLF.  Does not send
- * the POP3 terminator.  Returns 0 or -1. */
+/* Ends the message: a final line without LF gets its CRLF, and the output
+ * still buffered is handed to the sink.  Does not send the POP3
+ * terminator.  Returns 0 or -1. */
 int	msgio_finish(struct msgio *m);
 
 /*

@@ -1,0 +1,63 @@
+/*
+ * session.h: one client connection, from the greeting to the end line in
+ * the log.  The session master (root when started as root) forks the
+ * pre-auth child, checks the credentials it hands over, drops to the mail
+ * user and serves TRANSACTION and UPDATE (design.md §1).
+ */
+#ifndef POSTERN_SESSION_H
+#define POSTERN_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "iobuf.h"
+#include "maildrop.h"
+#include "privsep.h"
+
+#define SESSION_ID_LEN	8
+
+struct session {
+	const struct conf		*conf;
+	const struct privsep_preauth	*pa;
+	struct iobuf	 io;
+	int		 rfd, wfd;
+	unsigned int	 state;		/* POP3_ST_* */
+	char		 id[SESSION_ID_LEN + 1];
+	char		 addr[64];	/* printable peer address */
+	bool		 local;		/* loopback or AF_UNIX */
+	bool		 plaintext_ok;
+	struct timespec	 start;
+	/* AUTHORIZATION (pre-auth child) */
+	int		 psfd;		/* the hand-off socket */
+	char		 user[PARAM_USER_MAX + 1];
+	int		 tries;
+	/* TRANSACTION (session master, as the mail user) */
+	struct auth_user au;
+	struct maildrop	 md;
+	uint64_t	 last;		/* RFC 1081 LAST */
+	uint64_t	 nretr, oretr;	/* messages and octets retrieved */
+	uint64_t	 ndele, odele;	/* deleted (committed or not) */
+	const char	*end;		/* how the session ended */
+};
+
+/*
+ * Serves one connection on rfd/wfd (the same socket for a TCP client).
+ * pa says who the pre-auth child becomes.  Returns the process's exit
+ * status; the caller exits with it.
+ */
+int	session_run(const struct conf *c, const struct privsep_preauth *pa,
+	    int rfd, int wfd);
+
+/* Shared by the POP3 engines. */
+void	session_reply(struct session *s, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Flushes output unless more pipelined commands are already buffered. */
+int	session_flush_if_idle(struct session *s);
+
+/* Elapsed seconds since the session began. */
+double	session_elapsed(const struct session *s);
+
+#endif

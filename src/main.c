@@ -1,0 +1,156 @@
+/*
+ * main.c: pop3d's options and mode choice; everything else lives in the
+ * modules (the tests link them without this file).  Runs as whoever
+ * started it: root for a real deployment, any user for tests and the
+ * demo.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "listener.h"
+#include "log.h"
+#include "pop3.h"
+#include "privsep.h"
+#include "session.h"
+
+#define DEFAULT_CONF	SYSCONFDIR "/postern.conf"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: pop3d [-deFitV] [-f file]\n"
+	    "       pop3d -P    (read a password on stdin, print a hash)\n"
+	    "  -i  serve one connection on stdin/stdout (inetd, systemd "
+	    "Accept=yes)\n"
+	    "  -F  standalone listener in the foreground\n"
+	    "  -t  check the configuration and exit\n"
+	    "  -f  configuration file (default " DEFAULT_CONF ")\n"
+	    "  -d  debug logging    -e  log to stderr    -V  version\n");
+	exit(1);
+}
+
+/* pop3d -P: one password line on stdin, its crypt(3) hash on stdout. */
+static int
+make_hash(void)
+{
+	char pass[PARAM_PASS_MAX + 2], hash[256];
+	size_t len;
+
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password: ");
+	if (fgets(pass, sizeof(pass), stdin) == NULL) {
+		fprintf(stderr, "pop3d: no password on standard input\n");
+		return 1;
+	}
+	len = strcspn(pass, "\r\n");
+	if (pass[len] == '\0' && len > PARAM_PASS_MAX) {
+		fprintf(stderr, "pop3d: password longer than %d octets\n",
+		    PARAM_PASS_MAX);
+		return 1;
+	}
+	pass[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "pop3d: empty password refused\n");
+		return 1;
+	}
+	if (auth_make_hash(pass, hash, sizeof(hash)) == -1) {
+		explicit_bzero(pass, sizeof(pass));
+		fprintf(stderr, "pop3d: cannot make a hash\n");
+		return 1;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	printf("%s\n", hash);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct conf conf;
+	struct privsep_preauth pa;
+	const char *file = NULL;
+	char err[1024];
+	int ch, inetd = 0, fg = 0, test = 0, debug = 0, to_stderr = 0;
+
+	while ((ch = getopt(argc, argv, "def:FiPtV")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'e':
+			to_stderr = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'F':
+			fg = 1;
+			break;
+		case 'i':
+			inetd = 1;
+			break;
+		case 'P':
+			return make_hash();
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("pop3d (%s)\n", POP3_IMPLEMENTATION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (inetd && fg))
+		usage();
+
+	if (conf_load(&conf, file ? file : DEFAULT_CONF, file == NULL, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "pop3d: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1) {
+			fprintf(stderr, "pop3d: %s: %s\n", conf.file, err);
+			return 1;
+		}
+		printf("%s: configuration OK\n", conf.file);
+		return 0;
+	}
+	if (!inetd && !fg) {
+		fprintf(stderr, "pop3d: choose a mode: -i to serve one "
+		    "connection on stdin/stdout (inetd, systemd), -F for a "
+		    "foreground listener\n");
+		usage();
+	}
+
+	/* Under inetd, stderr is the client's socket: syslog unless -e. */
+	log_init("pop3d", to_stderr || fg, conf.syslog_facility,
+	    debug ? LOG_DEBUG : conf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", conf.file, err);
+		return 1;
+	}
+	if (!pa.as_root)
+		log_info("not started as root: serving as uid %lu without "
+		    "privilege separation by user or chroot",
+		    (unsigned long)geteuid());
+
+	if (inetd)
+		return session_run(&conf, &pa, STDIN_FILENO, STDOUT_FILENO);
+
+	if (listener_bind(&conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	return listener_run(&conf, &pa);
+}

@@ -1,0 +1,245 @@
+/*
+ * privsep.c: the privilege boundary.  This is the only file that calls
+ * chroot, setgroups, setresgid or setresuid (style.md: the file boundary is
+ * the privilege boundary).  The pre-auth child drops to an unprivileged
+ * user in an empty chroot before it reads a byte from the network
+ * (popa3d's model); the session master, which started as root, drops to
+ * the mail user after a good login and never regains root.  The master
+ * reads the child's hand-off as it would read a network peer: every
+ * length is bounded.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "privsep.h"
+
+int
+privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
+    char *errstr_r, size_t errlen)
+{
+	struct passwd *pw;
+	struct stat st;
+
+	memset(p, 0, sizeof(*p));
+	if (geteuid() != 0) {
+		p->as_root = false;
+		return 0;
+	}
+	p->as_root = true;
+	if ((pw = getpwnam(c->pre_auth_user)) == NULL) {
+		snprintf(errstr_r, errlen, "pre_auth_user \"%s\" does not "
+		    "exist; create it (adduser --system --no-create-home "
+		    "--group %s) or set pre_auth_user in %s",
+		    c->pre_auth_user, c->pre_auth_user, c->file);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(errstr_r, errlen, "pre_auth_user \"%s\" has uid or "
+		    "gid 0: the pre-auth code must never run as root; name "
+		    "an unprivileged user in %s", c->pre_auth_user, c->file);
+		return -1;
+	}
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	if (c->chroot_dir[0] != '/') {
+		snprintf(errstr_r, errlen, "chroot \"%s\" is not an absolute "
+		    "path", c->chroot_dir);
+		return -1;
+	}
+	if (stat(c->chroot_dir, &st) == -1) {
+		snprintf(errstr_r, errlen, "chroot \"%s\": %s; create it "
+		    "(install -d -o root -g root -m 0755 %s)", c->chroot_dir,
+		    strerror(errno), c->chroot_dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(errstr_r, errlen, "chroot \"%s\" must be a directory "
+		    "owned by root and writable by nobody else",
+		    c->chroot_dir);
+		return -1;
+	}
+	if ((size_t)snprintf(p->chroot_dir, sizeof(p->chroot_dir), "%s",
+	    c->chroot_dir) >= sizeof(p->chroot_dir)) {
+		snprintf(errstr_r, errlen, "chroot path too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Drops to uid/gid with exactly one group; then proves root is gone. */
+static int
+drop_ids(uid_t uid, gid_t gid, char *errstr_r, size_t errlen)
+{
+	if (setgroups(1, &gid) == -1 ||
+	    setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		snprintf(errstr_r, errlen, "cannot drop privileges to "
+		    "uid %lu gid %lu: %s", (unsigned long)uid,
+		    (unsigned long)gid, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1 || seteuid(0) != -1) {
+		snprintf(errstr_r, errlen, "root could be regained after "
+		    "dropping privileges");
+		return -1;
+	}
+	return 0;
+}
+
+void
+privsep_drop_preauth(const struct privsep_preauth *p)
+{
+	char err[256];
+
+	if (!p->as_root)
+		return;
+	/* style.md 6: chroot, chdir, setgroups, setresgid, setresuid. */
+	if (chroot(p->chroot_dir) == -1)
+		fatal("chroot %s", p->chroot_dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if (drop_ids(p->uid, p->gid, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+int
+privsep_drop_user(uid_t uid, gid_t gid, char *errstr_r, size_t errlen)
+{
+	if (geteuid() != 0)
+		return 0;	/* already the invoking user: nothing to do */
+	if (uid == 0) {
+		snprintf(errstr_r, errlen, "refusing to serve a maildrop as "
+		    "uid 0");
+		return -1;
+	}
+	return drop_ids(uid, gid, errstr_r, errlen);
+}
+
+/* Wire format of the hand-off, both ways: a header of three 32-bit
+ * lengths (or verdict + text length), then the bytes. */
+struct handoff_hdr {
+	uint32_t	 a, b, c;
+};
+
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+privsep_send_creds(int fd, const struct privsep_creds *cr, char *text_r,
+    size_t textlen)
+{
+	struct handoff_hdr h;
+	char text[PARAM_RESP_MAX];
+	size_t ulen = strlen(cr->user), plen = strlen(cr->pass);
+
+	h.a = (uint32_t)ulen;
+	h.b = (uint32_t)plen;
+	h.c = (uint32_t)cr->pending_len;
+	if (write_full(fd, &h, sizeof(h)) == -1 ||
+	    write_full(fd, cr->user, ulen) == -1 ||
+	    write_full(fd, cr->pass, plen) == -1 ||
+	    write_full(fd, cr->pending, cr->pending_len) == -1)
+		return -1;
+	if (read_full(fd, &h, sizeof(h)) == -1 || h.b >= sizeof(text) ||
+	    read_full(fd, text, h.b) == -1)
+		return -1;
+	text[h.b] = '\0';
+	snprintf(text_r, textlen, "%s", text);
+	if (h.a != PRIVSEP_OK && h.a != PRIVSEP_FAIL && h.a != PRIVSEP_CLOSE)
+		return -1;
+	return (int)h.a;
+}
+
+int
+privsep_recv_creds(int fd, struct privsep_creds *cr)
+{
+	struct handoff_hdr h;
+
+	memset(cr, 0, sizeof(*cr));
+	if (read_full(fd, &h, sizeof(h)) == -1)
+		return -1;
+	/* The child is as trusted as the network: bound everything. */
+	if (h.a == 0 || h.a > PARAM_USER_MAX || h.b > PARAM_PASS_MAX ||
+	    h.c > sizeof(cr->pending)) {
+		log_warnx("pre-auth child sent a malformed hand-off "
+		    "(lengths %u/%u/%u)", h.a, h.b, h.c);
+		return -1;
+	}
+	if (read_full(fd, cr->user, h.a) == -1 ||
+	    read_full(fd, cr->pass, h.b) == -1 ||
+	    read_full(fd, cr->pending, h.c) == -1) {
+		explicit_bzero(cr, sizeof(*cr));
+		return -1;
+	}
+	cr->user[h.a] = '\0';
+	cr->pass[h.b] = '\0';
+	cr->pending_len = h.c;
+	if (memchr(cr->user, '\0', h.a) != NULL ||
+	    memchr(cr->pass, '\0', h.b) != NULL) {
+		explicit_bzero(cr, sizeof(*cr));
+		return -1;
+	}
+	return 0;
+}
+
+int
+privsep_send_verdict(int fd, int verdict, const char *text)
+{
+	struct handoff_hdr h;
+	size_t len = strlen(text);
+
+	if (len >= PARAM_RESP_MAX)
+		len = PARAM_RESP_MAX - 1;
+	h.a = (uint32_t)verdict;
+	h.b = (uint32_t)len;
+	h.c = 0;
+	if (write_full(fd, &h, sizeof(h)) == -1 ||
+	    write_full(fd, text, len) == -1)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,322 @@
+/*
+ * session.c: the per-connection driver.  Runs as the session master (root
+ * when started as root; else the invoking user): forks the pre-auth child
+ * that speaks AUTHORIZATION unprivileged in a chroot, reads the
+ * credentials it hands over, checks them with auth.c, drops to the mail
+ * user through privsep.c, opens the maildrop and serves TRANSACTION and
+ * UPDATE (design.md §1).  It writes the one log line of a session that got
+ * past login; the pre-auth child writes it for sessions that did not.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "log.h"
+#include "maildrop.h"
+#include "pop3.h"
+#include "privsep.h"
+#include "session.h"
+
+void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	char line[PARAM_RESP_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 2)
+		n = (int)sizeof(line) - 3;	/* RFC 1939 §3: 512 octets */
+	log_debug("S: %.*s", n, line);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	iobuf_write(&s->io, line, (size_t)n);
+}
+
+int
+session_flush_if_idle(struct session *s)
+{
+	if (iobuf_line_pending(&s->io))
+		return 0;	/* more pipelined commands: batch replies */
+	return iobuf_flush(&s->io);
+}
+
+double
+session_elapsed(const struct session *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - s->start.tv_sec) +
+	    (double)(now.tv_nsec - s->start.tv_nsec) / 1e9;
+}
+
+/* Names the peer and decides whether it is local (loopback or AF_UNIX):
+ * plaintext passwords are accepted only there unless configured. */
+static void
+peer_name(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+
+	s->local = false;
+	snprintf(s->addr, sizeof(s->addr), "unknown");
+	if (getpeername(s->rfd, (struct sockaddr *)&ss, &len) == -1) {
+		/* a pipe or socketpair on stdin: a local test harness */
+		s->local = errno == ENOTSOCK;
+		snprintf(s->addr, sizeof(s->addr), "local");
+		return;
+	}
+	switch (ss.ss_family) {
+	case AF_INET:
+		sin = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, s->addr, sizeof(s->addr));
+		s->local = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+		break;
+	case AF_INET6:
+		sin6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, s->addr,
+		    sizeof(s->addr));
+		s->local = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+		    sin6->sin6_addr.s6_addr[12] == 127);
+		break;
+	case AF_UNIX:
+		s->local = true;
+		snprintf(s->addr, sizeof(s->addr), "local");
+		break;
+	}
+}
+
+static void
+make_id(struct session *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[SESSION_ID_LEN / 2];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint32_t v = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+
+		memcpy(r, &v, sizeof(r));
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		s->id[2 * i] = hex[r[i] >> 4];
+		s->id[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	s->id[SESSION_ID_LEN] = '\0';
+}
+
+/* Verifies one hand-off and, on success, prepares the TRANSACTION state.
+ * Returns PRIVSEP_* and the text for the child (or "" for OK). */
+static int
+check_login(struct session *s, struct privsep_creds *cr, char *text,
+    size_t textlen)
+{
+	const struct conf *c = s->conf;
+	char err[256], path[PARAM_PATH_MAX], safe[PARAM_USER_MAX * 4 + 8];
+	int r;
+
+	log_sanitize(cr->user, strlen(cr->user), safe, sizeof(safe));
+	if (!auth_valid_username(cr->user, strlen(cr->user))) {
+		/* the child checks this too; trust nothing it says */
+		r = AUTH_FAIL;
+		snprintf(err, sizeof(err), "invalid user name");
+	} else
+		r = auth_check(c->passwd_file, cr->user, cr->pass, &s->au,
+		    err, sizeof(err));
+	explicit_bzero(cr->pass, sizeof(cr->pass));
+	if (r == AUTH_ERROR) {
+		log_warnx("authentication error user=%s addr=%s: %s", safe,
+		    s->addr, err);
+		snprintf(text, textlen, "-ERR [SYS/TEMP] cannot check "
+		    "passwords now; try again later");
+		return PRIVSEP_CLOSE;
+	}
+	if (r != AUTH_OK) {
+		s->tries++;
+		log_notice("auth failed user=%s addr=%s try=%d reason=\"%s\"",
+		    safe, s->addr, s->tries, err);
+		/* The delay is the master's: the child cannot skip it. */
+		if (c->auth_fail_delay_ms > 0) {
+			struct timespec ts;
+
+			ts.tv_sec = c->auth_fail_delay_ms / 1000;
+			ts.tv_nsec = (long)(c->auth_fail_delay_ms % 1000) *
+			    1000000L;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
+		if (s->tries >= c->auth_max_tries) {
+			snprintf(text, textlen, "-ERR [AUTH] invalid user "
+			    "name or password; too many failures, closing");
+			return PRIVSEP_CLOSE;
+		}
+		snprintf(text, textlen, "-ERR [AUTH] invalid user name or "
+		    "password");
+		return PRIVSEP_FAIL;
+	}
+
+	snprintf(s->user, sizeof(s->user), "%s", cr->user);
+	if (s->au.maildrop[0] != '\0')
+		r = snprintf(path, sizeof(path), "%s", s->au.maildrop) >=
+		    (int)sizeof(path) ? -1 : 0;
+	else
+		r = maildrop_expand(c->maildrop, s->user,
+		    s->au.home[0] != '\0' ? s->au.home : NULL, path,
+		    sizeof(path));
+	if (r == -1) {
+		log_warnx("user=%s: cannot form the maildrop path from "
+		    "\"%s\"", s->user, c->maildrop);
+		snprintf(text, textlen, "-ERR [SYS/PERM] maildrop location "
+		    "misconfigured; tell your administrator");
+		return PRIVSEP_CLOSE;
+	}
+	if (privsep_drop_user(s->au.uid, s->au.gid, err, sizeof(err)) == -1) {
+		log_warnx("user=%s: %s", s->user, err);
+		snprintf(text, textlen, "-ERR [SYS/PERM] this account cannot "
+		    "be served; tell your administrator");
+		return PRIVSEP_CLOSE;
+	}
+	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
+	    sizeof(err));
+	switch (r) {
+	case MD_OK:
+		text[0] = '\0';
+		return PRIVSEP_OK;
+	case MD_INUSE:
+		log_info("user=%s addr=%s maildrop in use", s->user, s->addr);
+		snprintf(text, textlen, "-ERR [IN-USE] %s", err);
+		return PRIVSEP_CLOSE;
+	case MD_PERM:
+		log_warnx("user=%s maildrop %s refused: %s", s->user, path,
+		    err);
+		snprintf(text, textlen, "-ERR [SYS/PERM] %s", err);
+		return PRIVSEP_CLOSE;
+	default:
+		log_warnx("user=%s maildrop %s: %s", s->user, path, err);
+		snprintf(text, textlen, "-ERR [SYS/TEMP] %s", err);
+		return PRIVSEP_CLOSE;
+	}
+}
+
+/* The master's side of AUTHORIZATION.  Returns 0 when logged in, else
+ * the exit status. */
+static int
+master_authorize(struct session *s, pid_t child)
+{
+	struct privsep_creds cr;
+	char text[PARAM_RESP_MAX];
+	int v, status;
+
+	for (;;) {
+		if (privsep_recv_creds(s->psfd, &cr) == -1) {
+			/* The child ended the session (QUIT, timeout,
+			 * disconnect, too many errors) and logged it. */
+			while (waitpid(child, &status, 0) == -1 &&
+			    errno == EINTR)
+				;
+			return 0x100;
+		}
+		v = check_login(s, &cr, text, sizeof(text));
+		if (v == PRIVSEP_OK && iobuf_inject(&s->io, cr.pending,
+		    cr.pending_len) == -1)
+			v = PRIVSEP_CLOSE;	/* cannot happen: bounded */
+		explicit_bzero(&cr, sizeof(cr));
+		if (privsep_send_verdict(s->psfd, v, text) == -1) {
+			v = PRIVSEP_CLOSE;
+			break;
+		}
+		if (v != PRIVSEP_FAIL)
+			break;
+	}
+	/* The child writes nothing more; wait so output never interleaves. */
+	while (waitpid(child, &status, 0) == -1 && errno == EINTR)
+		;
+	close(s->psfd);
+	s->psfd = -1;
+	/* maildrop_open cleans up after itself when it fails. */
+	return v == PRIVSEP_OK ? 0 : 1;
+}
+
+int
+session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
+    int wfd)
+{
+	struct session *s;
+	int sp[2], r;
+	pid_t pid;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("calloc");
+		return 1;
+	}
+	s->conf = c;
+	s->pa = pa;
+	s->rfd = rfd;
+	s->wfd = wfd;
+	s->psfd = -1;
+	s->md.fd = s->md.session_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	make_id(s);
+	log_session(s->id);
+	peer_name(s);
+	s->plaintext_ok = c->plaintext == PLAINTEXT_ALWAYS ||
+	    (c->plaintext == PLAINTEXT_LOOPBACK && s->local);
+	if (iobuf_init(&s->io, rfd, wfd, (size_t)c->max_line) == -1) {
+		log_warn("iobuf_init");
+		free(s);
+		return 1;
+	}
+	log_info("connect addr=%s", s->addr);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
+		log_warn("socketpair");
+		return 1;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		return 1;
+	case 0:
+		close(sp[0]);
+		s->psfd = sp[1];
+		privsep_drop_preauth(pa);
+		pop3_auth_run(s);
+		/* NOTREACHED */
+	default:
+		break;
+	}
+	close(sp[1]);
+	s->psfd = sp[0];
+	if ((r = master_authorize(s, pid)) != 0) {
+		iobuf_free(&s->io);
+		free(s);
+		return r == 0x100 ? 0 : r;
+	}
+	s->state = POP3_ST_TRANS;
+	s->io.wtimeout_ms = c->timeout_trans * 1000;
+	r = pop3_trans_run(s);
+	iobuf_free(&s->io);
+	free(s);
+	return r;
+}

@@ -24,11 +24,11 @@ LIBS		 = -lcrypt -lcrypto
 CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 ifeq ($(SANITIZE),1)
-B		 = build-san
+B		?= build-san
 SANFLAGS	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=all
 else
-B		 = build
+B		?= build
 SANFLAGS	 =
 endif
 
@@ -39,7 +39,7 @@ UNIT_SRC	 = $(wildcard tests/unit/check_*.c)
 UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all demo check check-deps check-build check-unit check-e2e \
-	check-root install clean
+	check-fuzz install clean
 
 all: $(B)/pop3d
 
@@ -72,6 +72,9 @@ check-unit: check-build
 
 check-e2e: check-build
 	./tests/e2e/run.sh $(B)
+
+check-fuzz:
+	./tests/fuzz/build.sh run 10
 
 # Everything, plainly and under the sanitizers, then one summary line.
 check: check-deps

@@ -19,8 +19,10 @@ struct auth_user {
 	char	 name[PARAM_USER_MAX + 1];
 	uid_t	 uid;
 	gid_t	 gid;
-	char	 maildrop[PARAM_PATH_MAX];	/* "" when not set */
-	char	 home[PARAM_PATH_MAX];		/* "" when unknown */
+	char	 maildrop[PARAM_PATH_MAX];	/* absolute, used as is; ""
+						   when not set */
+	char	 home[PARAM_PATH_MAX];		/* getpwuid(uid)'s; "" when
+						   unknown */
 };
 
 #define AUTH_OK		0

@@ -44,7 +44,7 @@ struct conf {
 	int	 log_level;			/* LOG_INFO; "debug" -> LOG_DEBUG */
 	int	 syslog_facility;		/* LOG_MAIL */
 	struct conf_listen listen[PARAM_LISTEN_MAX];
-	size_t	 nlisten;			/* default one: pop3 0.0.0.0:110 */
+	size_t	 nlisten;			/* default one: pop3 *:110 */
 };
 
 /* Fills c with the defaults. */

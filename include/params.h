@@ -13,7 +13,7 @@
 /* RFC 1939 §3: arguments up to 40 characters; user names we cap at 64. */
 #define PARAM_USER_MAX		64
 /* Passwords: long enough for any password manager, bounded. */
-#define PARAM_PASS_MAX		512
+#define PARAM_PASS_MAX		511	/* libxcrypt: CRYPT_MAX_PASSPHRASE_SIZE - 1 */
 
 /* RFC 1939 §3: responses up to 512 octets including CRLF. */
 #define PARAM_RESP_MAX		512

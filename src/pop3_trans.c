@@ -287,11 +287,12 @@ trans_quit(void *ctx, int argc, char **argv)
 {
 	struct session *s = ctx;
 	char err[256];
-	size_t i;
+	size_t i, left;
 	int r;
 
 	(void)argc;
 	(void)argv;
+	left = s->md.scan.count - s->md.ndeleted;
 	/* Before UPDATE: the statistics are of what is being deleted. */
 	s->ndele = s->md.ndeleted;
 	s->odele = 0;
@@ -308,8 +309,7 @@ trans_quit(void *ctx, int argc, char **argv)
 		s->end = "update-failed";
 		return CMD_CLOSE;
 	}
-	session_reply(s, "+OK bye (%zu messages left)",
-	    s->md.scan.count - s->md.ndeleted);
+	session_reply(s, "+OK bye (%zu messages left)", left);
 	s->end = "quit";
 	return CMD_CLOSE;
 }

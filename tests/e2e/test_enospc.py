@@ -1,0 +1,98 @@
+"""
+test_enospc.py: a full disk during UPDATE (design.md §2: "ENOSPC or EIO
+during UPDATE aborts it with the maildrop untouched and -ERR to the
+client").  The maildrop lives on a 1 MiB tmpfs mounted for the test
+(root only; skipped otherwise, or where mounting is not permitted).
+"""
+
+import os
+import subprocess
+import tempfile
+import unittest
+
+import lib
+from lib import DEFAULT_PASS, DEFAULT_USER, Mbox, Msg
+
+MIB = 1024 * 1024
+
+
+def big_mbox():
+    """A small first message, then ~700 KiB: deleting message 1 needs a
+    journal of ~700 KiB, which does not fit next to the file."""
+    msgs = [lib.simple_message(1, "small")]
+    for i in range(2, 9):
+        body = b"".join(b"line %05d of a large message %d %s\n" % (
+            j, i, b"z" * 40) for j in range(1400))
+        msgs.append(Msg(b"From: big@example.org\nSubject: big %d\n"
+                        b"Message-ID: <big.%d@e2e.example>\n\n" % (i, i) +
+                        body))
+    return Mbox(msgs)
+
+
+@unittest.skipUnless(lib.IS_ROOT, "needs root to mount a tmpfs "
+                     "(run the suite as root to test ENOSPC)")
+class EnospcTest(unittest.TestCase):
+
+    def setUp(self):
+        self.mnt = tempfile.mkdtemp(prefix="postern-e2e-tmpfs.")
+        self.addCleanup(os.rmdir, self.mnt)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                            "size=1m,mode=0755", "tmpfs", self.mnt],
+                           capture_output=True, timeout=20)
+        if p.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: %s" %
+                          p.stderr.decode().strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt],
+                        timeout=20)
+        os.mkdir(os.path.join(self.mnt, "mail"), 0o755)
+        lib.RUN_AS.chown(os.path.join(self.mnt, "mail"))
+
+    def test_full_disk_update(self):
+        mb = big_mbox()
+        data = mb.data()
+        self.assertGreater(len(data), 600 * 1024)
+        self.assertLess(len(data), 800 * 1024)
+        maildir = os.path.join(self.mnt, "mail")
+        s = lib.server(self, conf={"maildrop": os.path.join(maildir, "%u")})
+        s.maildir = maildir
+        s.put_mbox(data)
+        s.start()
+        with s.login() as c:
+            c.ok("DELE 1")
+            r = c.cmd("QUIT")
+            self.assertTrue(r.startswith(b"-ERR [SYS/TEMP]"), r)
+        self.assertEqual(s.read_mbox(), data)
+        self.assertFalse(os.path.exists(s.journal()), "journal left over")
+        # the maildrop still serves every message
+        with s.login() as c:
+            self.assertEqual(c.ok("STAT"), b"+OK %d %d" % (
+                len(mb.msgs), sum(m.octets() for m in mb.msgs)))
+            c.ok("RETR 8")
+            self.assertEqual(c.multi(), mb.msgs[7].wire())
+            c.ok("QUIT")
+        self.assertEqual(s.read_mbox(), data)
+
+        # a completely full disk: same answer, nothing changes
+        filler = os.path.join(self.mnt, "filler")
+        with open(filler, "wb") as f:
+            try:
+                for _ in range(4096):
+                    f.write(b"\0" * 4096)
+                    f.flush()
+            except OSError:
+                pass
+        with s.login() as c:
+            c.ok("DELE 1")
+            c.ok("DELE 3")
+            r = c.cmd("QUIT")
+            self.assertTrue(r.startswith(b"-ERR [SYS/TEMP]"), r)
+        self.assertEqual(s.read_mbox(), data)
+
+        # room again: the same deletion now works
+        os.unlink(filler)
+        smaller = Mbox(mb.msgs[:2] + mb.msgs[5:])   # fits beside a journal
+        s.put_mbox(smaller.data())
+        with s.login() as c:
+            c.ok("DELE 1")
+            c.ok("QUIT")
+        self.assertEqual(s.read_mbox(), smaller.without({0}))

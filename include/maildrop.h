@@ -69,7 +69,10 @@ int	maildrop_stream(struct maildrop *md, size_t idx, bool dotstuff,
  * deleted messages through the journal, keeps mail appended meanwhile,
  * keeps mode/owner/group, sets atime to now, releases the lock.  With
  * nothing deleted only the atime is set.  Returns MD_*; on failure the
- * maildrop is untouched (or will be completed by recovery).
+ * maildrop is untouched (or will be completed by recovery).  After a
+ * successful update that deleted messages the message list is emptied
+ * (its offsets no longer describe the file); md stays open until
+ * maildrop_close().
  */
 int	maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen);
 

@@ -322,7 +322,8 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len, char *buf,
 			chunk = half - done;
 		if (full_pread(in, buf, (size_t)chunk, ioff + done) == -1)
 			return -1;
-		if (md != NULL && EVP_DigestUpdate(md, buf, (size_t)chunk) != 1) {
+		if (md != NULL &&
+		    EVP_DigestUpdate(md, buf, (size_t)chunk) != 1) {
 			errno = EIO;
 			return -1;
 		}

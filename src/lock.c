@@ -283,7 +283,8 @@ static int
 try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
     size_t errlen)
 {
-	char tmp[PARAM_PATH_MAX], host[LOCK_HOST_MAX], content[LOCK_CONTENT_MAX];
+	char tmp[PARAM_PATH_MAX], host[LOCK_HOST_MAX];
+	char content[LOCK_CONTENT_MAX];
 	struct stat st;
 	int fd, n, r, link_errno, tries;
 
@@ -416,6 +417,10 @@ lock_mbox(struct mbox_lock *l, int fd, const char *path,
 	n = snprintf(l->dotlock, sizeof(l->dotlock), "%s.lock", path);
 	if (n < 0 || (size_t)n >= sizeof(l->dotlock)) {
 		set_err(errstr_r, errlen, "mbox path too long");
+		return LOCK_ERROR;
+	}
+	if (c->order[0] != LOCK_FCNTL && c->order[0] != LOCK_DOTLOCK) {
+		set_err(errstr_r, errlen, "no mbox lock method configured");
 		return LOCK_ERROR;
 	}
 	if (!seeded) {

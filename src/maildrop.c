@@ -488,7 +488,8 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 		/* The same file (not replaced), not shorter, and every
 		 * message still starting where the burst saw it. */
 		if (lstat(md->path, &pst) == -1 ||
-		    pst.st_dev != md->st.st_dev || pst.st_ino != md->st.st_ino ||
+		    pst.st_dev != md->st.st_dev ||
+		    pst.st_ino != md->st.st_ino ||
 		    st.st_size < md->size || !separators_unchanged(md)) {
 			log_warnx("maildrop %s: changed by another program "
 			    "during the session; nothing deleted", md->path);

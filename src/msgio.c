@@ -200,7 +200,8 @@ line_bytes(struct msgio *m, const char *p, size_t n)
 				m->state = ST_SEND;
 			} else if (n > 0) {
 				if (out_put(m, ">", 1, true) == -1 ||
-				    out_put(m, from_, m->from_match, true) == -1)
+				    out_put(m, from_, m->from_match,
+				    true) == -1)
 					return -1;
 				m->state = ST_SEND;
 			}

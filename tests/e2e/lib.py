@@ -659,6 +659,19 @@ def read_file(path):
         return f.read()
 
 
+def same(tc, got, want, what="bytes"):
+    """assertEqual for long byte strings: on a difference, says where the
+    first one is and shows a little context instead of both strings."""
+    if got == want:
+        return
+    n = min(len(got), len(want))
+    i = next((k for k in range(n) if got[k] != want[k]), n)
+    tc.fail("%s differ: %d vs %d bytes (got vs expected), first difference "
+            "at offset %d:\n  got:      %r\n  expected: %r" % (
+                what, len(got), len(want), i, got[max(0, i - 60):i + 60],
+                want[max(0, i - 60):i + 60]))
+
+
 def tree(top):
     """Relative paths of every entry under top (for "no file created")."""
     out = set()

@@ -65,7 +65,7 @@ class CrashTest(unittest.TestCase):
             c.ok("QUIT")
             self.assertEqual(c.expect_eof(), b"")
         self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
-        self.assertEqual(s.read_mbox(), expect_file)
+        lib.same(self, s.read_mbox(), expect_file)
         self.assertFalse(os.path.exists(s.journal()), "journal left over")
         self.assertFalse(os.path.exists(s.dotlock()), "dotlock left over")
 
@@ -78,19 +78,21 @@ class CrashTest(unittest.TestCase):
             self.assertFalse(journal, "journal exists before step 1")
         else:
             self.assertTrue(journal, "no journal after the kill")
-        if step <= 5:
-            self.assertEqual(len(data), len(orig))
         if step <= 4:
-            self.assertEqual(data, orig, "file changed before the commit")
+            lib.same(self, data, orig, "file before the commit")
         elif step == 5:
-            self.assertNotEqual(data, orig, "nothing rewritten at step 5")
-            self.assertNotEqual(data[:len(new)], new,
-                                "rewrite already complete at step 5")
+            # killed halfway through the in-place rewrite
+            self.assertEqual(len(data), len(orig), "size changed")
+            self.assertTrue(data != orig,
+                            "step 5: nothing rewritten yet (the hook fired "
+                            "before the rewrite, not halfway through it)")
+            self.assertTrue(data[:len(new)] != new,
+                            "step 5: the rewrite was already complete")
         elif step in (6, 7):
             self.assertEqual(len(data), len(orig), "truncated before step 7")
-            self.assertEqual(data[:len(new)], new)
+            lib.same(self, data[:len(new)], new, "rewritten region")
         else:
-            self.assertEqual(data, new, "not truncated after step 7")
+            lib.same(self, data, new, "file after the truncate")
 
     def test_crash_every_step(self):
         for step in range(1, 10):

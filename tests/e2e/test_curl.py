@@ -50,12 +50,12 @@ class CurlTest(unittest.TestCase):
         for i, m in enumerate(self.mb.msgs, 1):
             with self.subTest(msg=i):
                 self.assertEqual(self.curl(str(i)), m.wire())
-        self.assertEqual(self.srv.read_mbox(), self.mb.data())
+        lib.same(self, self.srv.read_mbox(), self.mb.data())
 
     def test_dele(self):
         # a command with a one-line reply: -I (no body transfer)
         self.curl("", "-X", "DELE 1", "-I")
-        self.assertEqual(self.srv.read_mbox(), self.mb.without({0}))
+        lib.same(self, self.srv.read_mbox(), self.mb.without({0}))
         self.assertEqual(self.curl("1"), self.mb.msgs[1].wire())
 
     def test_uidl_and_top(self):

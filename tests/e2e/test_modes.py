@@ -47,7 +47,7 @@ class ModesTest(unittest.TestCase):
         s.start()
         with s.connect() as c:
             self.short_session(c, mb)
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
 
     def test_inetd_socketpair(self):
         mb = simple_mbox(3)
@@ -58,7 +58,7 @@ class ModesTest(unittest.TestCase):
             c.greeting()
             self.short_session(c, mb)
         self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
 
     @unittest.skipUnless(SOCAT, "socat not installed")
     def test_inetd_socat(self):
@@ -80,7 +80,7 @@ class ModesTest(unittest.TestCase):
         self.assertTrue(lib.wait_port(port, proc=sp), "socat did not start")
         with s.connect(port=port) as c:
             self.short_session(c, mb)
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
         # a second connection: one process per connection, as inetd does
         with s.connect(port=port) as c:
             c.ok("USER " + DEFAULT_USER)
@@ -103,7 +103,8 @@ class ModesTest(unittest.TestCase):
             "chroot = %s\n"
             "passwd_file = %s\n"
             "maildrop = %s/%%u\n"
-            "timeout_auth = 10   # the minimum\n"
+            "# the minimum:\n"
+            "timeout_auth = 10\n"
             "timeout_session = 60\n"
             "auth_fail_delay = 100\n"
             "auth_max_tries = 3\n"
@@ -205,7 +206,7 @@ class ModesTest(unittest.TestCase):
                     c.ok("USER " + DEFAULT_USER)
                     r = c.cmd("PASS " + DEFAULT_PASS)
                     self.assertTrue(r.startswith(b"-ERR [SYS/PERM]"), r)
-                self.assertEqual(s.read_mbox(), data)
+                lib.same(self, s.read_mbox(), data)
         # a good file afterwards logs in
         s.put_mbox(good)
         with s.login() as c:
@@ -225,7 +226,7 @@ class ModesTest(unittest.TestCase):
                 self.assertTrue(r.startswith(b"-ERR [IN-USE]"), r)
             a.ok("STAT")
             a.ok("QUIT")
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
         with s.login() as b:
             self.assertEqual(b.ok("STAT")[:6], b"+OK 2 ")
             b.ok("QUIT")
@@ -246,7 +247,7 @@ class ModesTest(unittest.TestCase):
             self.assertEqual(c.ok("STAT"), b"+OK 4 %d" % sum(
                 m.octets() for m in mb.msgs))
             c.ok("QUIT")
-        self.assertEqual(s.read_mbox(), mb.data())
+        lib.same(self, s.read_mbox(), mb.data())
         # also when the client goes away in the middle of a RETR
         big = Mbox([Msg(b"Subject: big\n\n" + (b"y" * 999 + b"\n") * 3000)] +
                    mb.msgs)
@@ -259,7 +260,7 @@ class ModesTest(unittest.TestCase):
         with s.login() as c:
             self.assertEqual(c.ok("STAT")[:6], b"+OK 5 ")
             c.ok("QUIT")
-        self.assertEqual(s.read_mbox(), big.data())
+        lib.same(self, s.read_mbox(), big.data())
 
     def test_empty_and_missing_maildrop(self):
         s = lib.server(self)
@@ -280,7 +281,7 @@ class ModesTest(unittest.TestCase):
                     self.assertEqual(c.ok("LAST"), b"+OK 0")
                     c.ok("QUIT")
                 if os.path.exists(s.maildrop()):
-                    self.assertEqual(s.read_mbox(), b"")
+                    lib.same(self, s.read_mbox(), b"")
 
     def test_envelope_variants(self):
         """From_ lines as found in practice (design.md §2, RFC 4155 and
@@ -320,16 +321,24 @@ class ModesTest(unittest.TestCase):
             c.multi()
             c.ok("DELE 2")
             c.ok("QUIT")
-        s.wait_log(r"user=%s\b.*retr=" % DEFAULT_USER)
+        s.wait_log(r"user=%s\b.*retr=1" % DEFAULT_USER)
         s.stop()
         log = s.log()
+        # one end line per session (the start-up probe, the failed login
+        # and the good one), each with user=, addr=, retr=, dele=
         ends = [l for l in log.splitlines()
-                if re.search(r"\buser=%s\b" % DEFAULT_USER, l) and
-                "retr=" in l and "dele=" in l]
-        self.assertEqual(len(ends), 1, "session end lines:\n" + log)
-        self.assertRegex(ends[0], r"\baddr=\[?127\.0\.0\.1")
-        self.assertRegex(ends[0], r"\bretr=1\b")
-        self.assertRegex(ends[0], r"\bdele=1\b")
+                if re.search(r"\bretr=", l) and "dele=" in l]
+        self.assertEqual(len(ends), 3, "session end lines:\n" + log)
+        for l in ends:
+            self.assertRegex(l, r"\buser=\S+")
+            self.assertRegex(l, r"\baddr=\[?127\.0\.0\.1")
+        sids = [re.search(r"session=(\w+)", l) for l in ends]
+        if all(sids):
+            self.assertEqual(len(set(m.group(1) for m in sids)), 3)
+        good = [l for l in ends if re.search(r"\bretr=1\b", l)]
+        self.assertEqual(len(good), 1, "\n".join(ends))
+        self.assertRegex(good[0], r"\buser=%s\b" % DEFAULT_USER)
+        self.assertRegex(good[0], r"\bdele=1\b")
         self.assertNotIn(DEFAULT_PASS, log)
         self.assertNotIn("Wrong-Secret-xyz", log)
 
@@ -385,7 +394,7 @@ class ModesTest(unittest.TestCase):
         # the session goes on and its QUIT applies
         c.ok("DELE 1")
         c.ok("QUIT")
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
 
     def test_sigint_stops(self):
         s = lib.server(self)

@@ -19,6 +19,10 @@ CAPA_TRANS = {"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
               "IMPLEMENTATION"}
 UIDL_RE = re.compile(rb"^[\x21-\x7e]{1,70}$")
 
+# poplib refuses lines over 2048 octets; the corpus has a 3000-octet line
+# (served as stored, design.md §2), so lift the client's own limit.
+poplib._MAXLINE = 64 * 1024
+
 
 def pl_body(lines):
     """poplib's list of unstuffed lines back into CRLF bytes."""
@@ -88,7 +92,7 @@ class PoplibTest(unittest.TestCase):
                 self.assertEqual(pl_body(lines), m.wire())
         self.assertTrue(p.quit().startswith(b"+OK"))
         # nothing deleted: the file is untouched, hidden headers included
-        self.assertEqual(self.srv.read_mbox(), self.mb.data())
+        lib.same(self, self.srv.read_mbox(), self.mb.data())
 
     def test_top(self):
         p = self.login()
@@ -119,7 +123,7 @@ class PoplibTest(unittest.TestCase):
         # delete message 2 in between
         self.assertTrue(p.dele(2).startswith(b"+OK"))
         self.assertTrue(p.quit().startswith(b"+OK"))
-        self.assertEqual(self.srv.read_mbox(), self.mb.without({1}))
+        lib.same(self, self.srv.read_mbox(), self.mb.without({1}))
         p = self.login()
         u3 = self.uidls(p)
         expect = [u1[n] for n in sorted(u1) if n != 2]
@@ -151,14 +155,14 @@ class PoplibTest(unittest.TestCase):
         # RFC 1081: RSET restores LAST to its value at session start
         self.assertEqual(p._shortcmd("LAST"), b"+OK 0")
         self.assertTrue(p.quit().startswith(b"+OK"))
-        self.assertEqual(self.srv.read_mbox(), self.mb.data())
+        lib.same(self, self.srv.read_mbox(), self.mb.data())
 
     def test_dele_quit_applies(self):
         p = self.login()
         for n in (1, 5, 9):
             self.assertTrue(p.dele(n).startswith(b"+OK"))
         self.assertTrue(p.quit().startswith(b"+OK"))
-        self.assertEqual(self.srv.read_mbox(), self.mb.without({0, 4, 8}))
+        lib.same(self, self.srv.read_mbox(), self.mb.without({0, 4, 8}))
         p = self.login()
         kept = self.mb.kept({0, 4, 8})
         self.assertEqual(p.stat(), (len(kept), sum(m.octets() for m in kept)))

@@ -48,7 +48,7 @@ class ProcmailTest(unittest.TestCase):
             self.assertTrue(c.cmd("LIST 4").startswith(b"-ERR"))
             c.ok("QUIT")
         seg = new.envelope + b"\n" + new.content + b"\n"
-        self.assertEqual(s.read_mbox(), mb.without({0}) + seg)
+        lib.same(self, s.read_mbox(), mb.without({0}) + seg)
         with s.login() as c:
             self.assertEqual(c.ok("STAT")[:6], b"+OK 3 ")
             c.ok("RETR 3")
@@ -59,7 +59,7 @@ class ProcmailTest(unittest.TestCase):
             new2 = lib.simple_message(11, "during")
             self.deliver(new2)
             c.ok("QUIT")
-        self.assertEqual(s.read_mbox(),
+        lib.same(self, s.read_mbox(),
                          new2.envelope + b"\n" + new2.content + b"\n")
 
     def test_nothing_lost(self):

@@ -132,7 +132,7 @@ class RootTest(unittest.TestCase):
             self.assertEqual(c.multi(), mb.msgs[0].wire())
             c.ok("DELE 1")
             c.ok("QUIT")
-        self.assertEqual(s.read_mbox(), mb.without({0}))
+        lib.same(self, s.read_mbox(), mb.without({0}))
         st = os.stat(s.maildrop())
         self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777),
                          (self.mail.pw_uid, self.mail.pw_gid, 0o600))
@@ -153,15 +153,17 @@ class RootTest(unittest.TestCase):
                     r = c.cmd("PASS " + DEFAULT_PASS)
                     self.assertTrue(r.startswith(b"-ERR"), r)
                 self.assertEqual(lib.tree(s.maildir), before)
-                self.assertEqual(s.read_mbox(), data)
+                lib.same(self, s.read_mbox(), data)
                 s.stop()
 
     def refuses_to_start(self, s, words):
         p = s.start(wait=False)
         try:
-            st = p.wait(timeout=10 * lib.SLOW)
+            st = p.wait(timeout=3 * lib.SLOW)
         except subprocess.TimeoutExpired:
-            self.fail("pop3d -F started anyway")
+            st = None
+        if st is None:
+            self.fail("pop3d -F started anyway; log:\n" + s.log())
         self.assertNotEqual(st, 0)
         log = s.log()
         self.assertTrue(any(w in log for w in words),

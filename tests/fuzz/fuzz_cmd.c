@@ -15,7 +15,6 @@
  * chunks, bit 4 injects the first octets instead of sending them, bit 5
  * probes IOBUF_TIMEOUT between chunks; data[1] seeds the chunk sizes.
  */
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -230,7 +229,8 @@ dispatch(struct fz *f, char *line, size_t len)
 		iobuf_printf(&f->io, "-ERR %s\r\n", cmd_strerror(err));
 		break;
 	default:
-		CHECK(!"unknown reason");
+		fprintf(stderr, "unknown reason %d\n", err);
+		abort();
 	}
 	if (!iobuf_line_pending(&f->io))
 		iobuf_flush(&f->io);
@@ -309,7 +309,7 @@ run(struct fz *f, struct model *m, int sock, int ctl, uint32_t seed)
 			sent += (size_t)w;
 		else
 			CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
-		if (w <= 0 || (probes > 0 && probes--)) {
+		if (w <= 0 || (m->need > sent && probes > 0 && probes--)) {
 			/* Nothing is due: the reader must time out (and
 			 * drain the socket meanwhile). */
 			CHECK(iobuf_getline(&f->io, &line, &len, PROBE_MS) ==

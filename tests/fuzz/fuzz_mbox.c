@@ -126,7 +126,8 @@ check_scan(const char *buf, size_t len, bool mboxrd, size_t chunk)
 		/* any chunking gives the same bytes */
 		oct = run(msg, n, false, mboxrd, -1, chunk, &part, &lines);
 		CHECK(oct == mm->octets && part.len == whole.len &&
-		    (whole.len == 0 || memcmp(part.p, whole.p, whole.len) == 0));
+		    (whole.len == 0 ||
+		    memcmp(part.p, whole.p, whole.len) == 0));
 		/* stuffing adds octets that out_octets does not count */
 		oct = run(msg, n, true, mboxrd, -1, chunk + 1, &part, &lines);
 		CHECK(oct == mm->octets && part.len >= whole.len);

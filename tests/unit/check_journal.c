@@ -295,8 +295,10 @@ END_TEST
 
 START_TEST(test_rewrite_bad_args)
 {
-	static const struct journal_range desc[2] = { { 500, 10 }, { 300, 10 } };
-	static const struct journal_range over[2] = { { 300, 100 }, { 350, 10 } };
+	static const struct journal_range desc[2] = {
+		{ 500, 10 }, { 300, 10 } };
+	static const struct journal_range over[2] = {
+		{ 300, 100 }, { 350, 10 } };
 	static const struct journal_range out[1] = { { 900, 101 } };
 	static const struct journal_range before[1] = { { 50, 10 } };
 	char err[256];

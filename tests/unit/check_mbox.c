@@ -178,6 +178,7 @@ static void
 check_uid_syntax(const struct mbox_scan *s)
 {
 	size_t i, j, n;
+	int c;
 
 	for (i = 0; i < s->count; i++) {
 		n = strlen(s->msgs[i].uid);
@@ -185,8 +186,9 @@ check_uid_syntax(const struct mbox_scan *s)
 		ck_assert_uint_ge(n, 1);
 		ck_assert_uint_le(n, PARAM_UIDL_MAX);
 		for (j = 0; j < n; j++) {
-			ck_assert_int_ge((unsigned char)s->msgs[i].uid[j], 0x21);
-			ck_assert_int_le((unsigned char)s->msgs[i].uid[j], 0x7e);
+			c = (unsigned char)s->msgs[i].uid[j];
+			ck_assert_int_ge(c, 0x21);
+			ck_assert_int_le(c, 0x7e);
 		}
 	}
 }

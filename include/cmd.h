@@ -37,7 +37,8 @@ struct cmd_entry {
 #define CMD_ERR_NUL		5
 
 /*
- * Splits line[0, len) (modified in place) into a keyword and arguments,
+ * Splits line[0, len) (modified in place; line[len] must be writable:
+ * it becomes the NUL terminator) into a keyword and arguments,
  * finds the keyword (case-insensitive) in table (ended by a NULL name)
  * and, if it is valid in state with the right arity, calls its handler
  * and stores its result in *result_r.  Returns CMD_ERR_NONE when a handler

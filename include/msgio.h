@@ -33,7 +33,8 @@ struct msgio {
 	bool		 at_bol;
 	bool		 skipping;	/* inside a hidden header (and its
 					   continuation lines) */
-	bool		 done;		/* TOP limit reached */
+	bool		 done;		/* TOP limit reached: the caller may
+					   stop feeding */
 	int64_t		 body_lines;
 	size_t		 carry_len;	/* partial line start kept across
 					   chunks, at most MSGIO_CARRY */

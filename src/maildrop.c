@@ -509,10 +509,16 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 		md->octets = 0;
 	}
 	/* atime now; mtime as it was before our rewrite (the last delivery),
-	 * so the box reads as "old" to RMCP and biff. */
+	 * so the box reads as "old" to RMCP and biff.  Mail that arrived
+	 * during the session was not shown: the box must still read as
+	 * "new", so the last read stays just before that delivery. */
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_NOW;
 	ts[1] = st.st_mtim;
+	if (st.st_size > md->size) {
+		ts[0] = st.st_mtim;
+		ts[0].tv_sec--;
+	}
 	if (futimens(md->fd, ts) == -1)
 		log_warn("maildrop %s: futimens", md->path);
 out:

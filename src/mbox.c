@@ -248,13 +248,12 @@ mbox_is_from_line(const char *line, size_t len)
 	e = line + len;
 	if (e > lo && e[-1] == '\r')
 		e--;
-	/* smail/Solaris: "... remote from host". */
+	/* smail/Solaris: "... remote from host"; if present, e ends up
+	 * before "remote". */
 	save = e;
-	if (prev_tok(lo, &e, &t, &n) && prev_tok(lo, &e, &t2, &n2) &&
+	if (!(prev_tok(lo, &e, &t, &n) && prev_tok(lo, &e, &t2, &n2) &&
 	    prev_tok(lo, &e, &t3, &n3) && n2 == 4 && ci_eq(t2, "from", 4) &&
-	    n3 == 6 && ci_eq(t3, "remote", 6))
-		(void)0;	/* e is now before "remote" */
-	else
+	    n3 == 6 && ci_eq(t3, "remote", 6)))
 		e = save;
 	if (!prev_tok(lo, &e, &t, &n))
 		return false;

@@ -33,17 +33,18 @@
 void
 session_reply(struct session *s, const char *fmt, ...)
 {
-	char line[PARAM_RESP_MAX];
+	char line[PARAM_RESP_MAX + 1];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	/* RFC 1939 §3: 512 octets with the CRLF. */
+	n = vsnprintf(line, PARAM_RESP_MAX - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line) - 2)
-		n = (int)sizeof(line) - 3;	/* RFC 1939 §3: 512 octets */
+	if (n > PARAM_RESP_MAX - 2)
+		n = PARAM_RESP_MAX - 2;
 	log_debug("S: %.*s", n, line);
 	line[n++] = '\r';
 	line[n++] = '\n';

@@ -9,7 +9,7 @@ PACKAGES="
 	gcc make pkg-config
 	libcrypt-dev libssl-dev
 	check libsubunit-dev
-	clang
+	clang libclang-rt-14-dev
 	fetchmail getmail6 procmail curl socat python3
 	systemd
 "

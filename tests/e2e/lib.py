@@ -1116,6 +1116,10 @@ def main(argv):
     for v in tool_versions():
         print("e2e: client: %s" % v)
     sys.stdout.flush()
+    if not os.access(POP3D, os.X_OK):
+        print("e2e: %s not found or not executable: build it first" % POP3D)
+        print("0 passed, 1 failed")
+        return 1
     loader = unittest.TestLoader()
     if len(argv) > 2:
         suite = unittest.TestSuite()

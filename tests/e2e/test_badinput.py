@@ -162,6 +162,27 @@ class BadInputTest(unittest.TestCase):
         self.assert_mbox_intact()
         self.still_serving()
 
+    def test_longest_valid_line(self):
+        """RFC 2449 §4: a command of 255 octets including CRLF is valid,
+        even at the smallest max_line_length."""
+        pw = "p" * 248                   # "PASS " + 248 + CRLF = 255
+        with lib.Server(self, users={DEFAULT_USER: pw},
+                        conf={"max_line_length": "256"}) as s:
+            s.put_mbox(self.mb.data())
+            s.start()
+            with s.connect() as c:
+                c.ok("USER " + DEFAULT_USER)
+                line = ("PASS " + pw).encode()
+                self.assertEqual(len(line) + 2, 255)
+                r = c.cmd(line)
+                self.assertTrue(r.startswith(b"+OK"), r)
+                self.assertEqual(c.ok("STAT")[:6], b"+OK 3 ")
+                # and one octet over the configured limit is refused once
+                c.send(b"NOOP" + b" " * 300 + b"\r\n")
+                self.assertTrue(c.reply().startswith(b"-ERR"))
+                self.sync(c)
+                c.ok("QUIT")
+
     # -- NUL bytes ---------------------------------------------------------
     def test_nul_bytes(self):
         with self.srv.connect() as c:

@@ -231,6 +231,36 @@ class ModesTest(unittest.TestCase):
             self.assertEqual(b.ok("STAT")[:6], b"+OK 2 ")
             b.ok("QUIT")
 
+    def test_foreign_dotlock(self):
+        """A fresh <mbox>.lock of another program makes the login wait
+        (bounded by lock_timeout) and fail with [IN-USE]; an old one is
+        stale (the fcntl lock can be had) and is broken."""
+        mb = simple_mbox(2)
+        s = lib.server(self, conf={"lock_timeout": "2",
+                                   "dotlock_stale": "10"})
+        s.put_mbox(mb.data())
+        s.start()
+        lock = s.dotlock()
+        lib.write_file(lock, b"12345\n", 0o644, lib.RUN_AS)
+        with s.connect() as c:
+            c.ok("USER " + DEFAULT_USER)
+            t0 = time.monotonic()
+            r = c.cmd("PASS " + DEFAULT_PASS)
+            dt = time.monotonic() - t0
+        self.assertTrue(r.startswith(b"-ERR [IN-USE]"), r)
+        self.assertGreaterEqual(dt, 1.5, "gave up after %.1fs" % dt)
+        self.assertLess(dt, 8 * lib.SLOW)
+        self.assertTrue(os.path.exists(lock), "someone else's fresh lock "
+                        "was removed")
+        old = time.time() - 3600
+        os.utime(lock, (old, old))
+        with s.login() as c:
+            self.assertEqual(c.ok("STAT")[:6], b"+OK 2 ")
+            c.ok("DELE 1")
+            c.ok("QUIT")
+        lib.same(self, s.read_mbox(), mb.without({0}))
+        self.assertFalse(os.path.exists(lock))
+
     def test_dropped_connection_deletes_nothing(self):
         mb = simple_mbox(4)
         s = lib.server(self)

@@ -130,6 +130,30 @@ class PoplibTest(unittest.TestCase):
         self.assertEqual([u3[n] for n in sorted(u3)], expect)
         p.quit()
 
+    def test_x_uidl_edge_cases(self):
+        """Only a valid X-UIDL is honoured (RFC 1939 §7: 1-70 characters
+        in 0x21-0x7E), and ids stay unique when two messages carry the
+        same X-UIDL."""
+        def msg(i, xuidl):
+            return lib.Msg(b"From: x@example.org\nSubject: xuidl %d\n"
+                           b"X-UIDL: %s\nMessage-ID: <xu.%d@example.org>\n"
+                           b"\nbody %d\n" % (i, xuidl, i, i))
+        msgs = [msg(1, b"has spaces in it"), msg(2, b"u" * 71),
+                msg(3, b"same-id-twice"), msg(4, b"same-id-twice"),
+                msg(5, b"\xe9t\xe9"), msg(6, b"ok-id-6")]
+        self.srv.put_mbox(lib.Mbox(msgs).data())
+        with self.srv.login() as c:
+            c.ok("UIDL")
+            ids = [l.split(b" ", 1)[1] for l in
+                   c.multi().split(b"\r\n")[:-1]]
+            c.ok("QUIT")
+        self.assertEqual(len(ids), 6)
+        for u in ids:
+            self.assertRegex(u, UIDL_RE)
+        self.assertEqual(len(set(ids)), 6, ids)
+        self.assertEqual(ids[5], b"ok-id-6")
+        self.assertNotIn(b"has", ids[0])
+
     def test_dele_rset_noop_last(self):
         msgs = self.mb.msgs
         total = sum(m.octets() for m in msgs)
@@ -206,6 +230,24 @@ class PoplibTest(unittest.TestCase):
                              list(range(1, len(msgs) + 1)))
             self.assertTrue(c.reply().startswith(b"+OK"))
             self.assertTrue(c.nothing_pending())
+            c.ok("QUIT")
+
+    def test_pipelining_many(self):
+        """500 commands in one write, then RETRs back to back: every reply,
+        in order, nothing lost or merged."""
+        msgs = self.mb.msgs
+        with self.srv.login() as c:
+            c.send(b"NOOP\r\n" * 250 + b"LIST 2\r\n" * 250)
+            for _ in range(250):
+                r = c.reply()
+                self.assertTrue(r.startswith(b"+OK"), r)
+            for _ in range(250):
+                self.assertEqual(c.reply(), b"+OK 2 %d" % msgs[1].octets())
+            order = [2, 4, 1, 3, 9, 2, 6, 7, 8, 5] * 3
+            c.send(b"".join(b"RETR %d\r\n" % n for n in order))
+            for n in order:
+                self.assertTrue(c.reply().startswith(b"+OK"))
+                self.assertEqual(c.multi(), msgs[n - 1].wire(), n)
             c.ok("QUIT")
 
     def test_pipelining_across_login(self):

@@ -99,7 +99,7 @@ class ProcmailTest(unittest.TestCase):
         def reader(seed):
             r = random.Random(seed)
             nsess = 0
-            while nsess < 1000 and time.monotonic() < deadline:
+            while nsess < 5000 and time.monotonic() < deadline:
                 final = done.is_set()
                 nsess += 1
                 try:

@@ -421,6 +421,33 @@ START_TEST(test_finish_flushes)
 }
 END_TEST
 
+/* done tells the caller that TOP needs no more input. */
+START_TEST(test_top_done)
+{
+	struct msgio *m = malloc(sizeof(*m));
+	struct obuf o;
+	const char *in = "H: 1\n\nb1\nb2\n";
+
+	ck_assert_ptr_nonnull(m);
+	obuf_init(&o);
+	msgio_init(m, false, false, 1, sink, &o);
+	ck_assert_int_eq(msgio_feed(m, in, 8), 0);	/* up to b1 */
+	ck_assert(!m->done);
+	ck_assert_int_eq(msgio_feed(m, in + 8, strlen(in) - 8), 0);
+	ck_assert(m->done);
+	ck_assert_int_eq(msgio_finish(m), 0);
+	ck_assert_str_eq(o.p, "H: 1\r\n\r\nb1\r\n");
+	free(o.p);
+	obuf_init(&o);
+	msgio_init(m, false, false, 2, sink, &o);
+	ck_assert_int_eq(msgio_feed(m, in, strlen(in)), 0);
+	ck_assert(!m->done);
+	ck_assert_int_eq(msgio_finish(m), 0);
+	free(o.p);
+	free(m);
+}
+END_TEST
+
 static Suite *
 msgio_suite(void)
 {
@@ -436,6 +463,7 @@ msgio_suite(void)
 	tcase_add_test(tc, test_long_line);
 	tcase_add_loop_test(tc, test_sink_failure, 0, 3);
 	tcase_add_test(tc, test_finish_flushes);
+	tcase_add_test(tc, test_top_done);
 	suite_add_tcase(s, tc);
 	return s;
 }

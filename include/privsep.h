@@ -24,8 +24,8 @@ struct privsep_preauth {
 
 /*
  * Resolves and checks the pre-auth user and chroot from the config:
- * refuses a missing user, uid 0 / gid 0, a chroot that is not an absolute
- * root-owned directory writable by nobody else.  When not root, fills
+ * refuses a missing user, uid 0 / gid 0, a chroot that is not an absolute,
+ * empty, root-owned directory writable by nobody else.  When not root, fills
  * as_root = false and succeeds.  Returns 0, or -1 with a reason.
  */
 int	privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,

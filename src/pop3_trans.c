@@ -206,7 +206,7 @@ trans_noop(void *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	session_reply(ctx, "+OK");
+	session_reply(ctx, "+OK still here");
 	return CMD_CONTINUE;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -23,6 +24,26 @@
 #include "conf.h"
 #include "log.h"
 #include "privsep.h"
+
+/* true if dir holds nothing but "." and "..". */
+static bool
+dir_is_empty(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	bool empty = true;
+
+	if ((d = opendir(dir)) == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
 
 int
 privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
@@ -68,6 +89,11 @@ privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 		snprintf(errstr_r, errlen, "chroot \"%s\" must be a directory "
 		    "owned by root and writable by nobody else",
 		    c->chroot_dir);
+		return -1;
+	}
+	if (!dir_is_empty(c->chroot_dir)) {
+		snprintf(errstr_r, errlen, "chroot \"%s\" must be empty: the "
+		    "pre-auth code must find nothing there", c->chroot_dir);
 		return -1;
 	}
 	if ((size_t)snprintf(p->chroot_dir, sizeof(p->chroot_dir), "%s",

@@ -48,7 +48,8 @@ HIDDEN_HEADERS = (b"status", b"x-status", b"x-keywords", b"x-uid",
 
 SANITIZER_PATTERNS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
                       b"runtime error:", b"SUMMARY: UndefinedBehavior",
-                      b"SUMMARY: AddressSanitizer")
+                      b"SUMMARY: AddressSanitizer",
+                      b"Sanitizer has encountered a fatal error")
 
 DEFAULT_USER = "alice"
 DEFAULT_PASS = "Alice-pw.7f3"

@@ -4,7 +4,9 @@ without loss"), with mail appended by procmail between the kill and the
 recovery.  The test hook POSTERN_TEST_CRASH_AT=N makes the session
 SIGKILL itself just before journal step N of QUIT's UPDATE:
   1 create journal, 2 write data, 3 fsync, 4 commit record, 5 in-place
-  rewrite (fires halfway), 6 fsync, 7 truncate, 8 fsync, 9 unlink journal.
+  rewrite, 6 fsync, 7 truncate, 8 fsync, 9 unlink journal.
+N:K fires at the K-th time step N is reached: 5:2 is halfway through the
+in-place rewrite ("killed mid-write").
 Each session runs as `pop3d -i` on a socketpair so that only the crashing
 one has the variable.  Then a normal login must show exactly the undeleted
 messages (all of them if the crash came before the commit, N <= 4) plus
@@ -74,30 +76,31 @@ class CrashTest(unittest.TestCase):
         (proves the hook stopped where it says)."""
         data = s.read_mbox()
         journal = os.path.exists(s.journal())
-        if step == 1:
+        n = int(step.split(":")[0])
+        if n == 1:
             self.assertFalse(journal, "journal exists before step 1")
         else:
             self.assertTrue(journal, "no journal after the kill")
-        if step <= 4:
-            lib.same(self, data, orig, "file before the commit")
-        elif step == 5:
+        if n <= 4 or step == "5":
+            lib.same(self, data, orig, "file before the rewrite")
+        elif step == "5:2":
             # killed halfway through the in-place rewrite
             self.assertEqual(len(data), len(orig), "size changed")
             self.assertTrue(data != orig,
-                            "step 5: nothing rewritten yet (the hook fired "
+                            "step 5:2: nothing rewritten yet (the hook fired "
                             "before the rewrite, not halfway through it)")
             self.assertTrue(data[:len(new)] != new,
-                            "step 5: the rewrite was already complete")
-        elif step in (6, 7):
+                            "step 5:2: the rewrite was already complete")
+        elif n in (6, 7):
             self.assertEqual(len(data), len(orig), "truncated before step 7")
             lib.same(self, data[:len(new)], new, "rewritten region")
         else:
             lib.same(self, data, new, "file after the truncate")
 
     def test_crash_every_step(self):
-        for step in range(1, 10):
+        for step in ("1", "2", "3", "4", "5", "5:2", "6", "7", "8", "9"):
             with self.subTest(step=step), lib.Server(self) as s:
-                mb = lib.simple_mbox(10, "crash%d" % step)
+                mb = lib.simple_mbox(10, "crash%s" % step.replace(":", "-"))
                 orig = mb.data()
                 new = mb.without(DELETE)
                 s.put_mbox(orig)
@@ -111,7 +114,7 @@ class CrashTest(unittest.TestCase):
                     old = time.time() - 3600
                     os.utime(s.dotlock(), (old, old))
                 before = s.read_mbox()
-                extra = lib.simple_message(99, "after-crash-%d" % step)
+                extra = lib.simple_message(99, "after-crash-%s" % step)
                 lib.procmail_deliver(rc, extra.envelope + b"\n" +
                                      extra.content)
                 after = s.read_mbox()
@@ -119,7 +122,7 @@ class CrashTest(unittest.TestCase):
                 appended = after[len(before):]
                 self.assertEqual(appended, extra.envelope + b"\n" +
                                  extra.content + b"\n")
-                if step <= 4:
+                if int(step.split(":")[0]) <= 4:
                     kept, expect = mb.msgs, orig
                 else:
                     kept, expect = mb.kept(DELETE), new

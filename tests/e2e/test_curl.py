@@ -15,13 +15,6 @@ from lib import DEFAULT_PASS, DEFAULT_USER, standard_mbox
 CURL = shutil.which("curl")
 
 
-def curl_version():
-    if not CURL:
-        return "curl: not installed"
-    p = subprocess.run([CURL, "--version"], capture_output=True, timeout=10)
-    return p.stdout.decode().splitlines()[0]
-
-
 @unittest.skipUnless(CURL, "curl not installed")
 class CurlTest(unittest.TestCase):
 

@@ -11,7 +11,7 @@ import tempfile
 import unittest
 
 import lib
-from lib import DEFAULT_PASS, DEFAULT_USER, Mbox, Msg
+from lib import Mbox, Msg
 
 MIB = 1024 * 1024
 

@@ -13,7 +13,7 @@ import time
 import unittest
 
 import lib
-from lib import DEFAULT_PASS, DEFAULT_USER, Mbox, simple_mbox
+from lib import DEFAULT_PASS, DEFAULT_USER, simple_mbox
 
 N_MESSAGES = 200
 DEADLINE = 100          # seconds for the whole concurrent phase

@@ -3,9 +3,10 @@
  * is an mbox file.  It is scanned as mboxo and as mboxrd; every message is
  * streamed through msgio in one block and in small chunks, with and
  * without dot-stuffing, and with a TOP limit, and the harness traps unless
- * the streamed octet count equals the scanner's octets, the chunked output
- * equals the one-block output, TOP output is a prefix of RETR output, the
- * offsets tile the file, and the ids are unique RFC 1939 §7 ids.
+ * the streamed octet count equals the scanner's octets, the output equals
+ * that of a naive line-by-line reference converter written here from
+ * protocol-notes §5.4, the offsets tile the file, and the ids are unique
+ * RFC 1939 §7 ids.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *	tests/fuzz/fuzz_mbox.c src/mbox.c src/msgio.c -lcrypto
@@ -53,6 +54,82 @@ sink(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
+static void
+out_add(struct out *o, const char *p, size_t n)
+{
+	if (n > 0)
+		(void)sink(o, p, n);
+}
+
+/* Hidden field names, independently of mbox_hidden_header(). */
+static bool
+ref_hidden(const char *l, size_t n)
+{
+	static const char *const names[] = { "status:", "x-status:",
+	    "x-keywords:", "x-uid:", "x-imap:", "x-imapbase:" };
+	size_t i, k, nl;
+	char c;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		nl = strlen(names[i]);
+		for (k = 0; k < nl && k < n; k++) {
+			c = l[k] >= 'A' && l[k] <= 'Z' ? l[k] + 32 : l[k];
+			if (c != names[i][k])
+				break;
+		}
+		if (k == nl)
+			return true;
+	}
+	return false;
+}
+
+/* The reference: one line at a time, the rules as written. */
+static void
+ref_convert(const char *msg, size_t len, bool dotstuff, bool mboxrd,
+    int64_t limit, struct out *o)
+{
+	const char *l, *lf, *e = msg + len;
+	size_t n, k;
+	bool in_header = true, skipping = false;
+	int64_t body = 0;
+
+	o->len = 0;
+	for (l = msg; l < e; l = lf != NULL ? lf + 1 : e) {
+		lf = memchr(l, '\n', (size_t)(e - l));
+		n = (size_t)((lf != NULL ? lf : e) - l);
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		if (in_header) {
+			if (n == 0) {
+				in_header = false;
+			} else if (skipping && (l[0] == ' ' || l[0] == '\t')) {
+				continue;
+			} else if ((skipping = ref_hidden(l, n)))
+				continue;
+		} else if (limit >= 0 && body++ >= limit)
+			break;
+		if (mboxrd && n > 0 && l[0] == '>') {
+			for (k = 0; k < n && l[k] == '>'; k++)
+				;
+			if (n - k >= 5 && memcmp(l + k, "From ", 5) == 0) {
+				l++;
+				n--;
+			}
+		}
+		if (dotstuff && n > 0 && l[0] == '.')
+			out_add(o, ".", 1);
+		out_add(o, l, n);
+		out_add(o, "\r\n", 2);
+	}
+}
+
+static bool
+same(const struct out *a, const struct out *b)
+{
+	return a->len == b->len &&
+	    (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
 /* Streams msg[0, len) in chunks of chunk octets (0: one block). */
 static uint64_t
 run(const char *msg, size_t len, bool dotstuff, bool mboxrd, int64_t limit,
@@ -83,6 +160,7 @@ check_scan(const char *buf, size_t len, bool mboxrd, size_t chunk)
 {
 	struct mbox_scan s;
 	struct out whole = { NULL, 0, 0 }, part = { NULL, 0, 0 };
+	struct out ref = { NULL, 0, 0 };
 	const struct mbox_msg *mm;
 	const char **ids;
 	const char *msg;
@@ -120,23 +198,27 @@ check_scan(const char *buf, size_t len, bool mboxrd, size_t chunk)
 		/* RETR without stuffing: exactly octets octets */
 		oct = run(msg, n, false, mboxrd, -1, 0, &whole, &lines);
 		CHECK(oct == mm->octets && whole.len == mm->octets);
+		ref_convert(msg, n, false, mboxrd, -1, &ref);
+		CHECK(same(&whole, &ref));
 		CHECK(lines == mm->lines);
 		CHECK(msgio_octets(msg, n, mboxrd, &lines2) == oct &&
 		    lines2 == lines);
 		/* any chunking gives the same bytes */
 		oct = run(msg, n, false, mboxrd, -1, chunk, &part, &lines);
-		CHECK(oct == mm->octets && part.len == whole.len &&
-		    (whole.len == 0 ||
-		    memcmp(part.p, whole.p, whole.len) == 0));
+		CHECK(oct == mm->octets && same(&part, &whole));
 		/* stuffing adds octets that out_octets does not count */
 		oct = run(msg, n, true, mboxrd, -1, chunk + 1, &part, &lines);
 		CHECK(oct == mm->octets && part.len >= whole.len);
+		ref_convert(msg, n, true, mboxrd, -1, &ref);
+		CHECK(same(&part, &ref));
 		/* TOP is a prefix of RETR */
 		oct = run(msg, n, false, mboxrd, (int64_t)(i % 3), chunk,
 		    &part, &lines);
 		CHECK(oct == part.len && part.len <= whole.len &&
 		    (part.len == 0 || memcmp(part.p, whole.p, part.len) == 0));
 		CHECK(lines <= mm->lines);
+		ref_convert(msg, n, false, mboxrd, (int64_t)(i % 3), &ref);
+		CHECK(same(&part, &ref));
 	}
 	CHECK(s.count == 0 || prev == (off_t)len);
 	qsort(ids, s.count, sizeof(*ids), cmp_uid);
@@ -145,6 +227,7 @@ check_scan(const char *buf, size_t len, bool mboxrd, size_t chunk)
 	free(ids);
 	free(whole.p);
 	free(part.p);
+	free(ref.p);
 	mbox_scan_free(&s);
 }
 

@@ -1,6 +1,7 @@
 /*
  * mbox.h: pure mbox scanning on a byte buffer (RFC 4155, read as mboxo).
- * No I/O, no allocation beyond the message array: testable and fuzzable.
+ * No I/O, no allocation kept beyond the message array: testable and
+ * fuzzable.
  * Runs in the session process as the mail user.
  */
 #ifndef POSTERN_MBOX_H

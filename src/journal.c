@@ -38,6 +38,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "util.h"
 #include "params.h"
 
 #define J_MAGIC		"PSTRNJ01"
@@ -63,22 +64,6 @@ struct jhdr {
 	unsigned char	 old_digest[J_DIGEST_LEN];
 	unsigned char	 data_digest[J_DIGEST_LEN];
 };
-
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errstr_r == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(errstr_r, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
 
 /* strerror plus the errno name for the errors callers must recognise. */
 static void
@@ -190,51 +175,6 @@ dir_fsync(const char *path)
 	return r;
 }
 
-static int
-full_pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = pwrite(fd, p, len, off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes; a short file is an error (errno EIO). */
-static int
-full_pread(int fd, void *buf, size_t len, off_t off)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = pread(fd, p, len, off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 static void
 put64(unsigned char *p, uint64_t v)
 {
@@ -320,14 +260,14 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len, char *buf,
 			chunk = J_BUF_SIZE;
 		if (!halfway && done < half && done + chunk > half)
 			chunk = half - done;
-		if (full_pread(in, buf, (size_t)chunk, ioff + done) == -1)
+		if (util_pread_full(in, buf, (size_t)chunk, ioff + done) == -1)
 			return -1;
 		if (md != NULL &&
 		    EVP_DigestUpdate(md, buf, (size_t)chunk) != 1) {
 			errno = EIO;
 			return -1;
 		}
-		if (out >= 0 && full_pwrite(out, buf, (size_t)chunk,
+		if (out >= 0 && util_pwrite_full(out, buf, (size_t)chunk,
 		    ooff + done) == -1)
 			return -1;
 		done += chunk;
@@ -410,7 +350,7 @@ write_journal(int jfd, int fd, struct jhdr *h,
 	}
 	EVP_MD_CTX_free(md);
 	encode_hdr(h, hdr);
-	if (full_pwrite(jfd, hdr, sizeof(hdr), 0) == -1)
+	if (util_pwrite_full(jfd, hdr, sizeof(hdr), 0) == -1)
 		goto fail;
 
 	journal_crash_point(3);
@@ -426,13 +366,13 @@ write_journal(int jfd, int fd, struct jhdr *h,
 		errno = EIO;
 		goto fail;
 	}
-	if (full_pwrite(jfd, commit, sizeof(commit), pos) == -1 ||
+	if (util_pwrite_full(jfd, commit, sizeof(commit), pos) == -1 ||
 	    fsync(jfd) == -1)
 		goto fail;
 	return 0;
 fail:
 	errno_text(errno, etext, sizeof(etext));
-	set_err(errstr_r, errlen, "journal %s: %s", what, etext);
+	util_seterr(errstr_r, errlen, "journal %s: %s", what, etext);
 	return -1;
 }
 
@@ -451,14 +391,14 @@ read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
 	off_t want;
 
 	if (fstat(jfd, &st) == -1) {
-		set_err(errstr_r, errlen, "journal: fstat: %s",
+		util_seterr(errstr_r, errlen, "journal: fstat: %s",
 		    strerror(errno));
 		return -1;
 	}
 	if (st.st_size < J_HDR_SIZE)
 		return 0;
-	if (full_pread(jfd, hdr, sizeof(hdr), 0) == -1) {
-		set_err(errstr_r, errlen, "journal: read: %s",
+	if (util_pread_full(jfd, hdr, sizeof(hdr), 0) == -1) {
+		util_seterr(errstr_r, errlen, "journal: read: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -468,9 +408,9 @@ read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
 	want = J_HDR_SIZE + h->data_len + J_COMMIT_SIZE;
 	if (st.st_size < want)
 		return 0;
-	if (full_pread(jfd, commit, sizeof(commit), want - J_COMMIT_SIZE)
+	if (util_pread_full(jfd, commit, sizeof(commit), want - J_COMMIT_SIZE)
 	    == -1) {
-		set_err(errstr_r, errlen, "journal: read: %s",
+		util_seterr(errstr_r, errlen, "journal: read: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -480,18 +420,18 @@ read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
 		return 0;
 	/* Committed: from here on a mismatch is damage, never discard. */
 	if (st.st_size != want) {
-		set_err(errstr_r, errlen, "journal: committed but %lld bytes "
+		util_seterr(errstr_r, errlen, "journal: committed but %lld bytes "
 		    "long, expected %lld; kept", (long long)st.st_size,
 		    (long long)want);
 		return -1;
 	}
 	if (digest_range(jfd, J_HDR_SIZE, h->data_len, buf, digest) == -1) {
-		set_err(errstr_r, errlen, "journal: read: %s",
+		util_seterr(errstr_r, errlen, "journal: read: %s",
 		    strerror(errno));
 		return -1;
 	}
 	if (memcmp(digest, h->data_digest, J_DIGEST_LEN) != 0) {
-		set_err(errstr_r, errlen, "journal: committed but its data "
+		util_seterr(errstr_r, errlen, "journal: committed but its data "
 		    "does not match its digest; kept");
 		return -1;
 	}
@@ -512,7 +452,7 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 	int tfd;
 
 	if (unlink(tpath) == -1 && errno != ENOENT) {
-		set_err(errstr_r, errlen, "journal: unlink %s: %s", tpath,
+		util_seterr(errstr_r, errlen, "journal: unlink %s: %s", tpath,
 		    strerror(errno));
 		return -1;
 	}
@@ -520,7 +460,7 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 	tfd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (tfd == -1) {
-		set_err(errstr_r, errlen, "journal: create %s: %s", tpath,
+		util_seterr(errstr_r, errlen, "journal: create %s: %s", tpath,
 		    strerror(errno));
 		return -1;
 	}
@@ -534,20 +474,20 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 		goto fail;
 	if (close(tfd) == -1) {
 		tfd = -1;
-		set_err(errstr_r, errlen, "journal: close: %s",
+		util_seterr(errstr_r, errlen, "journal: close: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	tfd = -1;
 	journal_crash_point(J_STEP_ROLL_RENAME);
 	if (rename(tpath, jpath) == -1) {
-		set_err(errstr_r, errlen, "journal: rename: %s",
+		util_seterr(errstr_r, errlen, "journal: rename: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	if (dir_fsync(jpath) == -1) {
 		/* The new journal is in place; its next reading is fine. */
-		set_err(errstr_r, errlen, "journal: fsync of directory: %s",
+		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -578,7 +518,7 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	if (st.st_size < h->from) {
-		set_err(errstr_r, errlen, "journal: maildrop is shorter (%lld) "
+		util_seterr(errstr_r, errlen, "journal: maildrop is shorter (%lld) "
 		    "than the journal's start (%lld); kept",
 		    (long long)st.st_size, (long long)h->from);
 		return -1;
@@ -634,7 +574,7 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 	return 0;
 fail:
 	errno_text(errno, etext, sizeof(etext));
-	set_err(errstr_r, errlen, "journal %s: %s; committed journal kept",
+	util_seterr(errstr_r, errlen, "journal %s: %s; committed journal kept",
 	    what, etext);
 	return -1;
 }
@@ -653,7 +593,7 @@ recover(int fd, const char *jpath, const char *tpath, char *buf,
 		    O_CLOEXEC);
 		if (jfd == -1) {
 			if (errno != ENOENT) {
-				set_err(errstr_r, errlen, "journal %s: %s",
+				util_seterr(errstr_r, errlen, "journal %s: %s",
 				    jpath, errno == ELOOP ?
 				    "is a symbolic link" : strerror(errno));
 				return -1;
@@ -665,7 +605,7 @@ recover(int fd, const char *jpath, const char *tpath, char *buf,
 		}
 		if (fstat(jfd, &st) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != geteuid()) {
-			set_err(errstr_r, errlen, "journal %s: not a regular "
+			util_seterr(errstr_r, errlen, "journal %s: not a regular "
 			    "file owned by uid %ld", jpath, (long)geteuid());
 			close(jfd);
 			return -1;
@@ -676,7 +616,7 @@ recover(int fd, const char *jpath, const char *tpath, char *buf,
 			log_warnx("journal %s: not committed; removed, "
 			    "maildrop left as it is", jpath);
 			if (unlink(jpath) == -1) {
-				set_err(errstr_r, errlen, "journal: unlink "
+				util_seterr(errstr_r, errlen, "journal: unlink "
 				    "%s: %s", jpath, strerror(errno));
 				return -1;
 			}
@@ -697,7 +637,7 @@ recover(int fd, const char *jpath, const char *tpath, char *buf,
 		if (r == 0)
 			return 1;
 	}
-	set_err(errstr_r, errlen, "journal %s: too many recovery rounds; "
+	util_seterr(errstr_r, errlen, "journal %s: too many recovery rounds; "
 	    "kept", jpath);
 	return -1;
 }
@@ -719,11 +659,11 @@ journal_recover(int fd, const char *maildrop, char *errstr_r, size_t errlen)
 
 	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
 	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		set_err(errstr_r, errlen, "journal: bad maildrop path");
+		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
 		return -1;
 	}
 	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		set_err(errstr_r, errlen, "journal: out of memory");
+		util_seterr(errstr_r, errlen, "journal: out of memory");
 		return -1;
 	}
 	r = recover(fd, jpath, tpath, buf, errstr_r, errlen);
@@ -766,21 +706,21 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	h.from = from;
 	h.old_end = old_end;
 	if (check_ranges(from, ranges, n, old_end, &h.new_end) == -1) {
-		set_err(errstr_r, errlen, "journal: bad ranges");
+		util_seterr(errstr_r, errlen, "journal: bad ranges");
 		return -1;
 	}
 	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
 	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		set_err(errstr_r, errlen, "journal: bad maildrop path");
+		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || st.st_size != old_end) {
-		set_err(errstr_r, errlen, "journal: maildrop size is not %lld; "
+		util_seterr(errstr_r, errlen, "journal: maildrop size is not %lld; "
 		    "untouched", (long long)old_end);
 		return -1;
 	}
 	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		set_err(errstr_r, errlen, "journal: out of memory; maildrop "
+		util_seterr(errstr_r, errlen, "journal: out of memory; maildrop "
 		    "untouched");
 		return -1;
 	}
@@ -790,7 +730,7 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	    0600);
 	if (jfd == -1) {
 		errno_text(errno, etext, sizeof(etext));
-		set_err(errstr_r, errlen, "journal: create %s: %s; maildrop "
+		util_seterr(errstr_r, errlen, "journal: create %s: %s; maildrop "
 		    "untouched", jpath, errno == EEXIST ?
 		    "a journal already exists" : etext);
 		free(buf);
@@ -798,7 +738,7 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	}
 	if (dir_fsync(jpath) == -1) {
 		errno_text(errno, etext, sizeof(etext));
-		set_err(errstr_r, errlen, "journal: fsync of directory: %s",
+		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    etext);
 		goto abort;
 	}
@@ -808,7 +748,7 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	if (close(jfd) == -1) {
 		jfd = -1;
 		errno_text(errno, etext, sizeof(etext));
-		set_err(errstr_r, errlen, "journal: close: %s", etext);
+		util_seterr(errstr_r, errlen, "journal: close: %s", etext);
 		goto abort;
 	}
 	jfd = -1;
@@ -819,7 +759,7 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	if (r == 1)
 		return 0;
 	if (r == 0)
-		set_err(errstr_r, errlen, "journal: vanished before it was "
+		util_seterr(errstr_r, errlen, "journal: vanished before it was "
 		    "applied");
 	else
 		log_warnx("journal %s: update incomplete, recovery will "

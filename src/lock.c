@@ -27,6 +27,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "util.h"
 #include "params.h"
 
 /* Backoff between attempts: 10 ms doubling up to 500 ms. */
@@ -86,22 +87,6 @@ lock_conf_parse_order(struct lock_conf *c, const char *s)
 	return 0;
 }
 
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errstr_r == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(errstr_r, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
-
 static int64_t
 now_ms(void)
 {
@@ -158,7 +143,7 @@ try_fcntl(struct mbox_lock *l, char *errstr_r, size_t errlen)
 	}
 	if (errno == EAGAIN || errno == EACCES)
 		return TRY_BUSY;
-	set_err(errstr_r, errlen, "fcntl lock: %s", strerror(errno));
+	util_seterr(errstr_r, errlen, "fcntl lock: %s", strerror(errno));
 	return TRY_ERROR;
 }
 
@@ -292,14 +277,14 @@ try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
 	n = snprintf(content, sizeof(content), "%ld %s\n", (long)getpid(),
 	    host);
 	if (n < 0 || (size_t)n >= sizeof(content)) {
-		set_err(errstr_r, errlen, "dotlock: host name too long");
+		util_seterr(errstr_r, errlen, "dotlock: host name too long");
 		return TRY_ERROR;
 	}
 	for (tries = 0;; tries++) {
 		r = snprintf(tmp, sizeof(tmp), "%s.%s.%ld.%08lx", l->dotlock,
 		    host, (long)getpid(), (unsigned long)random());
 		if (r < 0 || (size_t)r >= sizeof(tmp)) {
-			set_err(errstr_r, errlen, "dotlock: path too long");
+			util_seterr(errstr_r, errlen, "dotlock: path too long");
 			return TRY_ERROR;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -307,20 +292,20 @@ try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
 		if (fd != -1)
 			break;
 		if (errno != EEXIST || tries >= 8) {
-			set_err(errstr_r, errlen, "dotlock: create %s: %s",
+			util_seterr(errstr_r, errlen, "dotlock: create %s: %s",
 			    tmp, strerror(errno));
 			return TRY_ERROR;
 		}
 	}
 	if (write(fd, content, (size_t)n) != n) {
-		set_err(errstr_r, errlen, "dotlock: write %s: %s", tmp,
+		util_seterr(errstr_r, errlen, "dotlock: write %s: %s", tmp,
 		    strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return TRY_ERROR;
 	}
 	if (close(fd) == -1) {
-		set_err(errstr_r, errlen, "dotlock: close %s: %s", tmp,
+		util_seterr(errstr_r, errlen, "dotlock: close %s: %s", tmp,
 		    strerror(errno));
 		unlink(tmp);
 		return TRY_ERROR;
@@ -335,7 +320,7 @@ try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
 			return TRY_OK;
 		}
 		if (r == 0 || link_errno != EEXIST) {
-			set_err(errstr_r, errlen, "dotlock: link %s: %s",
+			util_seterr(errstr_r, errlen, "dotlock: link %s: %s",
 			    l->dotlock, r == 0 ? "link count not 2" :
 			    strerror(link_errno));
 			unlink(tmp);
@@ -416,11 +401,11 @@ lock_mbox(struct mbox_lock *l, int fd, const char *path,
 	l->order[1] = c->order[1];
 	n = snprintf(l->dotlock, sizeof(l->dotlock), "%s.lock", path);
 	if (n < 0 || (size_t)n >= sizeof(l->dotlock)) {
-		set_err(errstr_r, errlen, "mbox path too long");
+		util_seterr(errstr_r, errlen, "mbox path too long");
 		return LOCK_ERROR;
 	}
 	if (c->order[0] != LOCK_FCNTL && c->order[0] != LOCK_DOTLOCK) {
-		set_err(errstr_r, errlen, "no mbox lock method configured");
+		util_seterr(errstr_r, errlen, "no mbox lock method configured");
 		return LOCK_ERROR;
 	}
 	if (!seeded) {
@@ -451,7 +436,7 @@ lock_mbox(struct mbox_lock *l, int fd, const char *path,
 		if (backoff > LOCK_BACKOFF_MAX_MS)
 			backoff = LOCK_BACKOFF_MAX_MS;
 	}
-	set_err(errstr_r, errlen, "%s is locked by another process", path);
+	util_seterr(errstr_r, errlen, "%s is locked by another process", path);
 	return LOCK_BUSY;
 }
 
@@ -473,18 +458,18 @@ lock_session(const char *path, bool *busy_r, char *errstr_r, size_t errlen)
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC, 0600);
 	if (fd == -1) {
-		set_err(errstr_r, errlen, "session lock %s: %s", path,
+		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
 		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		set_err(errstr_r, errlen, "session lock %s: %s", path,
+		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
 		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		set_err(errstr_r, errlen, "session lock %s: not a regular file "
+		util_seterr(errstr_r, errlen, "session lock %s: not a regular file "
 		    "owned by uid %ld", path, (long)geteuid());
 		close(fd);
 		return -1;
@@ -492,7 +477,7 @@ lock_session(const char *path, bool *busy_r, char *errstr_r, size_t errlen)
 	if (fcntl_lock(fd, F_WRLCK) == -1) {
 		if (errno == EAGAIN || errno == EACCES)
 			*busy_r = true;
-		set_err(errstr_r, errlen, "session lock %s: %s", path,
+		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
 		    *busy_r ? "held by another session" : strerror(errno));
 		close(fd);
 		return -1;

@@ -28,28 +28,13 @@
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
+#include "util.h"
 #include "maildrop.h"
 #include "mbox.h"
 #include "msgio.h"
 #include "params.h"
 
 #define MD_ERR_MAX	256	/* internal reasons, logged */
-
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *errstr_r, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errstr_r == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(errstr_r, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
 
 /* Appends s[0, n) to buf at *o; -1 if it does not fit. */
 static int
@@ -154,13 +139,13 @@ burst(struct maildrop *md, char *errstr_r, size_t errlen)
 
 	if (fstat(md->fd, &md->st) == -1) {
 		log_warn("maildrop %s: fstat", md->path);
-		set_err(errstr_r, errlen, "cannot read the maildrop");
+		util_seterr(errstr_r, errlen, "cannot read the maildrop");
 		return MD_TEMP;
 	}
 	md->size = md->st.st_size;
 	if ((uintmax_t)md->size > SIZE_MAX) {
 		log_warnx("maildrop %s: too large to map", md->path);
-		set_err(errstr_r, errlen, "maildrop too large");
+		util_seterr(errstr_r, errlen, "maildrop too large");
 		return MD_PERM;
 	}
 	if (md->size > 0) {
@@ -168,7 +153,7 @@ burst(struct maildrop *md, char *errstr_r, size_t errlen)
 		    md->fd, 0);
 		if (map == MAP_FAILED) {
 			log_warn("maildrop %s: mmap", md->path);
-			set_err(errstr_r, errlen, "cannot read the maildrop");
+			util_seterr(errstr_r, errlen, "cannot read the maildrop");
 			return MD_TEMP;
 		}
 	}
@@ -181,20 +166,20 @@ burst(struct maildrop *md, char *errstr_r, size_t errlen)
 		if (bad >= 0) {
 			log_warnx("maildrop %s: damaged at offset %lld: %s",
 			    md->path, (long long)bad, err);
-			set_err(errstr_r, errlen, "mailbox is damaged at "
+			util_seterr(errstr_r, errlen, "mailbox is damaged at "
 			    "offset %lld; ask your administrator",
 			    (long long)bad);
 			return MD_PERM;
 		}
 		log_warnx("maildrop %s: %s", md->path, err);
-		set_err(errstr_r, errlen, "cannot read the maildrop");
+		util_seterr(errstr_r, errlen, "cannot read the maildrop");
 		return MD_TEMP;
 	}
 	md->deleted = calloc(md->scan.count > 0 ? md->scan.count : 1,
 	    sizeof(*md->deleted));
 	if (md->deleted == NULL) {
 		log_warnx("maildrop %s: out of memory", md->path);
-		set_err(errstr_r, errlen, "out of memory");
+		util_seterr(errstr_r, errlen, "out of memory");
 		return MD_TEMP;
 	}
 	for (i = 0; i < md->scan.count; i++)
@@ -222,19 +207,19 @@ maildrop_open(struct maildrop *md, const char *path,
 	if (n < 0 || (size_t)n >= sizeof(md->path) ||
 	    maildrop_session_lock_path(path, lpath, sizeof(lpath)) == -1) {
 		log_warnx("maildrop %s: bad path", path);
-		set_err(errstr_r, errlen, "bad maildrop path");
+		util_seterr(errstr_r, errlen, "bad maildrop path");
 		return MD_PERM;
 	}
 
 	md->session_fd = lock_session(lpath, &busy, err, sizeof(err));
 	if (md->session_fd == -1) {
 		if (busy) {
-			set_err(errstr_r, errlen, "maildrop is in use by "
+			util_seterr(errstr_r, errlen, "maildrop is in use by "
 			    "another session");
 			return MD_INUSE;
 		}
 		log_warnx("maildrop %s: %s", path, err);
-		set_err(errstr_r, errlen, "cannot lock the maildrop");
+		util_seterr(errstr_r, errlen, "cannot lock the maildrop");
 		return MD_TEMP;
 	}
 
@@ -245,12 +230,12 @@ maildrop_open(struct maildrop *md, const char *path,
 			md->deleted = calloc(1, sizeof(*md->deleted));
 			if (md->deleted != NULL)
 				return MD_OK;
-			set_err(errstr_r, errlen, "out of memory");
+			util_seterr(errstr_r, errlen, "out of memory");
 			r = MD_TEMP;
 		} else {
 			n = errno;
 			log_warn("maildrop %s: open", path);
-			set_err(errstr_r, errlen, "cannot open the maildrop");
+			util_seterr(errstr_r, errlen, "cannot open the maildrop");
 			/* A symlink, a directory, no permission: only an
 			 * administrator can fix these. */
 			r = n == ELOOP || n == EISDIR || n == ENOTDIR ||
@@ -261,7 +246,7 @@ maildrop_open(struct maildrop *md, const char *path,
 	}
 	if (fstat(md->fd, &md->st) == -1 || !S_ISREG(md->st.st_mode)) {
 		log_warnx("maildrop %s: not a regular file", path);
-		set_err(errstr_r, errlen, "maildrop is not a regular file");
+		util_seterr(errstr_r, errlen, "maildrop is not a regular file");
 		maildrop_close(md);
 		return MD_PERM;
 	}
@@ -269,12 +254,12 @@ maildrop_open(struct maildrop *md, const char *path,
 	r = lock_mbox(&ml, md->fd, path, &md->lock, err, sizeof(err));
 	if (r != LOCK_OK) {
 		if (r == LOCK_BUSY) {
-			set_err(errstr_r, errlen, "maildrop is locked by "
+			util_seterr(errstr_r, errlen, "maildrop is locked by "
 			    "another program");
 			r = MD_INUSE;
 		} else {
 			log_warnx("maildrop %s: %s", path, err);
-			set_err(errstr_r, errlen, "cannot lock the maildrop");
+			util_seterr(errstr_r, errlen, "cannot lock the maildrop");
 			r = MD_TEMP;
 		}
 		maildrop_close(md);
@@ -283,7 +268,7 @@ maildrop_open(struct maildrop *md, const char *path,
 	r = journal_recover(md->fd, path, err, sizeof(err));
 	if (r == -1) {
 		log_warnx("maildrop %s: recovery failed: %s", path, err);
-		set_err(errstr_r, errlen, "an unfinished update of the "
+		util_seterr(errstr_r, errlen, "an unfinished update of the "
 		    "maildrop could not be completed");
 		r = MD_TEMP;
 	} else {
@@ -407,7 +392,7 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 	from = msgs[first].off;
 	ranges = calloc(md->scan.count - first + 1, sizeof(*ranges));
 	if (ranges == NULL) {
-		set_err(errstr_r, errlen, "out of memory; nothing deleted");
+		util_seterr(errstr_r, errlen, "out of memory; nothing deleted");
 		return MD_TEMP;
 	}
 	for (i = first + 1; i < md->scan.count; i++)
@@ -424,10 +409,10 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 		log_warnx("maildrop %s: update failed: %s", md->path, err);
 		if (strstr(err, "ENOSPC") != NULL ||
 		    strstr(err, "EDQUOT") != NULL)
-			set_err(errstr_r, errlen, "disk full, messages not "
+			util_seterr(errstr_r, errlen, "disk full, messages not "
 			    "deleted");
 		else
-			set_err(errstr_r, errlen, "could not update the "
+			util_seterr(errstr_r, errlen, "could not update the "
 			    "maildrop; try again later");
 		return MD_TEMP;
 	}
@@ -467,18 +452,18 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 	r = lock_mbox(&ml, md->fd, md->path, &md->lock, err, sizeof(err));
 	if (r != LOCK_OK) {
 		if (r == LOCK_BUSY) {
-			set_err(errstr_r, errlen, "maildrop is locked by "
+			util_seterr(errstr_r, errlen, "maildrop is locked by "
 			    "another program; nothing deleted");
 			return MD_INUSE;
 		}
 		log_warnx("maildrop %s: %s", md->path, err);
-		set_err(errstr_r, errlen, "cannot lock the maildrop; nothing "
+		util_seterr(errstr_r, errlen, "cannot lock the maildrop; nothing "
 		    "deleted");
 		return MD_TEMP;
 	}
 	if (fstat(md->fd, &st) == -1) {
 		log_warn("maildrop %s: fstat", md->path);
-		set_err(errstr_r, errlen, "cannot read the maildrop; nothing "
+		util_seterr(errstr_r, errlen, "cannot read the maildrop; nothing "
 		    "deleted");
 		r = MD_TEMP;
 		goto out;
@@ -493,7 +478,7 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 		    st.st_size < md->size || !separators_unchanged(md)) {
 			log_warnx("maildrop %s: changed by another program "
 			    "during the session; nothing deleted", md->path);
-			set_err(errstr_r, errlen, "maildrop was changed by "
+			util_seterr(errstr_r, errlen, "maildrop was changed by "
 			    "another program; nothing deleted");
 			r = MD_TEMP;
 			goto out;

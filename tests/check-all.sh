@@ -55,6 +55,7 @@ if build sanitizers SANITIZE=1; then
 fi
 if [ -x tests/fuzz/build.sh ]; then
 	step fuzz ./tests/fuzz/build.sh run "${FUZZ_SECONDS:-10}"
+	tally fuzz "$log/fuzz.log"
 fi
 rm -rf "$log"
 echo

@@ -1,0 +1,66 @@
+/*
+ * util.c: the errstr_r formatter and whole-buffer positional I/O used by
+ * the maildrop modules.  Runs wherever its callers run.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void
+util_seterr(char *errstr_r, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errstr_r == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(errstr_r, errlen, fmt, ap);	/* truncation is fine */
+	va_end(ap);
+}
+
+int
+util_pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+int
+util_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}

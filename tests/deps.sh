@@ -10,7 +10,7 @@ PACKAGES="
 	libcrypt-dev libssl-dev
 	check libsubunit-dev
 	clang libclang-rt-14-dev
-	fetchmail getmail6 procmail curl socat python3
+	fetchmail getmail6 procmail curl socat python3 strace
 	systemd
 "
 

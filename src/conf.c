@@ -140,7 +140,7 @@ static const struct conf_key keys[] = {
 	{ "timeout_auth",	set_int,	NUM(timeout_auth), 10, 3600,
 	    "seconds", NULL },
 	/* RFC 1939 §3 asks for at least 600; lower is the admin's choice. */
-	{ "timeout_session",	set_int,	NUM(timeout_trans), 60, 86400,
+	{ "timeout_session",	set_int,	NUM(timeout_trans), 10, 86400,
 	    "seconds", NULL },
 	{ "auth_fail_delay",	set_int,	NUM(auth_fail_delay_ms), 0, 60000,
 	    "milliseconds", NULL },

@@ -283,17 +283,29 @@ class BadInputTest(unittest.TestCase):
         self.assertTrue(r1.startswith(b"-ERR [AUTH]"), r1)
         self.assertEqual(r1, r2, "unknown user and bad password differ")
 
-    def test_idle_auth_timeout(self):
-        with lib.Server(self, conf={"timeout_auth": "10"}) as s:
+    def test_idle_timeouts(self):
+        """An idle client is disconnected before login (timeout_auth) and
+        after it (timeout_session); the autologout never enters UPDATE
+        (RFC 1939 §3): a DELE before the silence deletes nothing.  Both
+        clients idle at the same time to keep the test short."""
+        with lib.Server(self, conf={"timeout_auth": "10",
+                                    "timeout_session": "10"}) as s:
+            s.put_mbox(lib.simple_mbox(3, "idle").data())
+            before = s.read_mbox()
             s.start()
-            with s.connect() as c:
+            with s.connect() as pre, s.login() as post:
+                post.ok("DELE 1")
                 t0 = time.monotonic()
-                rest = c.expect_eof(25)
+                rest_pre = pre.expect_eof(25)
+                rest_post = post.expect_eof(25)
                 dt = time.monotonic() - t0
             self.assertGreaterEqual(dt, 9, "closed after %.1fs" % dt)
             self.assertLess(dt, 20 * lib.SLOW, "closed after %.1fs" % dt)
-            for l in rest.split(b"\r\n"):
-                self.assertTrue(l == b"" or l.startswith(b"-ERR"), rest)
+            for l in (rest_pre + rest_post).split(b"\r\n"):
+                self.assertTrue(l == b"" or l.startswith(b"-ERR"), l)
+            self.assertEqual(s.read_mbox(), before, "UPDATE after timeout")
+            self.assertTrue(s.wait_log(r"end user=%s .*end=timeout" %
+                                       DEFAULT_USER), s.log())
             with s.connect() as c:
                 c.ok("QUIT")
 

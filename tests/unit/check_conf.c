@@ -117,7 +117,7 @@ static const struct {
 	    "/srv/one shared box" },
 	{ "timeout_auth = 10", FI(timeout_auth), 10, NULL },
 	{ "timeout_auth = 3600", FI(timeout_auth), 3600, NULL },
-	{ "timeout_session = 60", FI(timeout_trans), 60, NULL },
+	{ "timeout_session = 10", FI(timeout_trans), 10, NULL },
 	{ "timeout_session = 600", FI(timeout_trans), 600, NULL },
 	{ "timeout_session = 86400", FI(timeout_trans), 86400, NULL },
 	{ "auth_fail_delay = 0", FI(auth_fail_delay_ms), 0, NULL },
@@ -228,8 +228,8 @@ static const struct {
 	    "of their own" },
 	{ "timeout_auth =", "timeout_auth: missing value after '='" },
 	{ "timeout_auth =   ", "missing value" },
-	{ "timeout_session = 59", "timeout_session: 59 is out of range; "
-	    "allowed: 60 to 86400 seconds" },
+	{ "timeout_session = 9", "timeout_session: 9 is out of range; "
+	    "allowed: 10 to 86400 seconds" },
 	{ "timeout_session = 86401", "out of range" },
 	{ "auth_fail_delay = 60001", "allowed: 0 to 60000 milliseconds" },
 	{ "auth_fail_delay = -1", "is not a number" },

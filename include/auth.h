@@ -39,6 +39,17 @@ int	auth_check(const char *passwd_file, const char *user,
 	    const char *pass, struct auth_user *u, char *errstr_r,
 	    size_t errlen);
 
+struct conf;
+
+/*
+ * Checks a login against the user databases of c->userdb, in order (the
+ * first that knows the user decides).  Same results and hygiene as
+ * auth_check; refuses uid 0, locked or expired accounts and, for system
+ * and PAM users, shells listed in c->nologin_shells.
+ */
+int	auth_login(const struct conf *c, const char *user, const char *pass,
+	    struct auth_user *u, char *errstr_r, size_t errlen);
+
 /*
  * Makes a crypt(3) hash of pass with a fresh salt of the preferred method
  * (yescrypt where libxcrypt has it, else SHA-512).  Returns 0 / -1.

@@ -19,6 +19,12 @@
 #define PROTO_POP3		1
 #define PROTO_POP2		2
 
+/* Where users come from, tried in the order configured (userdb). */
+#define USERDB_FILE		1	/* passwd_file */
+#define USERDB_SYSTEM		2	/* getpwnam + getspnam (shadow) */
+#define USERDB_PAM		3	/* PAM service "pop3" (make PAM=1) */
+#define USERDB_MAX		3
+
 struct conf_listen {
 	int	 proto;				/* PROTO_* */
 	char	 host[PARAM_CONF_STR];		/* "127.0.0.1", "::", "*" */
@@ -45,6 +51,31 @@ struct conf {
 	int	 syslog_facility;		/* LOG_MAIL */
 	struct conf_listen listen[PARAM_LISTEN_MAX];
 	size_t	 nlisten;			/* default one: pop3 *:110 */
+
+	/* Accounts. */
+	int	 userdb[USERDB_MAX];		/* USERDB_*, default passwd-file */
+	size_t	 nuserdb;
+	char	 nologin_shells[PARAM_CONF_STR * 2];	/* space-separated
+						   absolute paths refused as
+						   login shells (system and
+						   PAM users) */
+	char	 mail_group[PARAM_CONF_STR];	/* group the session keeps for
+						   dotlocks in the spool;
+						   "" = none; default mail */
+
+	/* The standalone listener. */
+	int	 max_sessions;			/* in all, default 200 */
+	int	 max_sessions_per_addr;		/* per IPv4 address or IPv6
+						   /64, default 10 */
+	int	 max_conn_per_min;		/* new connections per address
+						   per minute, default 60 */
+	int	 auth_penalty_max_ms;		/* per-address growing delay
+						   after failed logins, cap;
+						   0 = off; default 15000 */
+	char	 pid_file[PARAM_PATH_MAX];	/* daemon mode; default
+						   /run/pop3d.pid */
+	int	 shutdown_grace;		/* seconds sessions may finish
+						   after SIGTERM, default 30 */
 };
 
 /* Fills c with the defaults. */

@@ -36,11 +36,15 @@ int	privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
  * failure (the child must never parse input as root). */
 void	privsep_drop_preauth(const struct privsep_preauth *p);
 
+struct auth_user;
+
 /* In the session master after a good login: drop to the mail user for
- * good (never uid 0).  When not root, checks nothing changes.  Returns 0,
- * or -1 with a reason (the caller refuses the login). */
-int	privsep_drop_user(uid_t uid, gid_t gid, char *errstr_r,
-	    size_t errlen);
+ * good (never uid 0), keeping c->mail_group as the only supplementary
+ * group where the spool needs it for dotlocks.  When not root, changes
+ * nothing.  Returns 0, or -1 with a reason (the caller refuses the
+ * login). */
+int	privsep_drop_user(const struct conf *c, const struct auth_user *u,
+	    char *errstr_r, size_t errlen);
 
 /* The hand-off: the child sends user, password and the unread pipelined
  * input; the master answers with a verdict. */

@@ -34,6 +34,9 @@ struct session {
 	int		 psfd;		/* the hand-off socket */
 	char		 user[PARAM_USER_MAX + 1];
 	int		 tries;
+	int		 penalty_ms;	/* current per-address penalty */
+	uint8_t		 family;	/* of the peer, for reports */
+	uint8_t		 rawaddr[16];
 	/* TRANSACTION (session master, as the mail user) */
 	struct auth_user au;
 	struct maildrop	 md;
@@ -41,6 +44,22 @@ struct session {
 	uint64_t	 nretr, oretr;	/* messages and octets retrieved */
 	uint64_t	 ndele, odele;	/* deleted (committed or not) */
 	const char	*end;		/* how the session ended */
+};
+
+/*
+ * Set by the standalone listener in a forked child before session_run():
+ * report_fd is a datagram socket back to the listener (-1: none), on which
+ * the session reports each login result for its client address, and
+ * penalty_ms is the per-address auth-failure penalty already earned by
+ * that address (Dovecot-style growing delay).
+ */
+void	session_set_listener(int report_fd, int penalty_ms);
+
+/* What a session tells the listener about its client address. */
+struct session_report {
+	uint8_t	 ok;		/* 1 login succeeded, 0 failed */
+	uint8_t	 family;	/* AF_INET / AF_INET6 */
+	uint8_t	 addr[16];	/* the address, network order */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "conf.h"
 #include "log.h"
 #include "params.h"
 
@@ -375,4 +376,11 @@ auth_check(const char *passwd_file, const char *user, const char *pass,
 		snprintf(errstr_r, errlen, "%s", reason);
 	explicit_bzero(&e, sizeof(e));
 	return rc;
+}
+
+int
+auth_login(const struct conf *c, const char *user, const char *pass,
+    struct auth_user *u, char *errstr_r, size_t errlen)
+{
+	return auth_check(c->passwd_file, user, pass, u, errstr_r, errlen);
 }

@@ -87,6 +87,19 @@ static int	set_listen(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_lock_order(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	set_userdb(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	set_shells(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	set_group(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
+
+static const struct conf_word userdb_words[] = {
+	{ "passwd-file",	USERDB_FILE },
+	{ "system",		USERDB_SYSTEM },
+	{ "pam",		USERDB_PAM },
+	{ NULL,			0 }
+};
 
 static const struct conf_word plaintext_words[] = {
 	{ "loopback",	PLAINTEXT_LOOPBACK },
@@ -161,6 +174,22 @@ static const struct conf_key keys[] = {
 	    level_words },
 	{ "syslog_facility",	set_word,	NUM(syslog_facility), 0, 0, NULL,
 	    facility_words },
+	{ "userdb",		set_userdb,	0, 0, 0, 0, NULL, userdb_words },
+	{ "nologin_shells",	set_shells,	STR(nologin_shells), 0, 0, NULL,
+	    NULL },
+	{ "mail_group",		set_group,	STR(mail_group), 0, 0, NULL,
+	    NULL },
+	{ "max_sessions",	set_int,	NUM(max_sessions), 1, 100000,
+	    "sessions", NULL },
+	{ "max_sessions_per_addr", set_int,	NUM(max_sessions_per_addr), 1,
+	    100000, "sessions", NULL },
+	{ "max_conn_per_min",	set_int,	NUM(max_conn_per_min), 1, 100000,
+	    "connections", NULL },
+	{ "auth_penalty_max",	set_int,	NUM(auth_penalty_max_ms), 0,
+	    60000, "milliseconds", NULL },
+	{ "pid_file",		set_path,	STR(pid_file), 0, 0, NULL, NULL },
+	{ "shutdown_grace",	set_int,	NUM(shutdown_grace), 0, 3600,
+	    "seconds", NULL },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -391,6 +420,85 @@ set_lock_order(struct conf_state *st, const struct conf_key *k, const char *v,
 	return 0;
 }
 
+/* "passwd-file", "system", "pam": one or more, each once, in order. */
+static int
+set_userdb(struct conf_state *st, const struct conf_key *k, const char *v,
+    char *msg, size_t msglen)
+{
+	char buf[PARAM_CONF_STR], *w, *save = NULL;
+	int list[USERDB_MAX], n = 0, u, i;
+
+	if (copy_str(buf, sizeof(buf), v) == -1) {
+		snprintf(msg, msglen, "%s: value too long", k->name);
+		return -1;
+	}
+	for (w = strtok_r(buf, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (find_word(k, w, &u, msg, msglen) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (list[i] == u) {
+				snprintf(msg, msglen, "%s: \"%s\" is named "
+				    "twice", k->name, w);
+				return -1;
+			}
+#ifndef POSTERN_PAM
+		if (u == USERDB_PAM) {
+			snprintf(msg, msglen, "%s: pop3d was built without "
+			    "PAM; rebuild with \"make PAM=1\" or use "
+			    "passwd-file or system", k->name);
+			return -1;
+		}
+#endif
+		list[n++] = u;
+	}
+	if (n == 0) {
+		snprintf(msg, msglen, "%s: name at least one of passwd-file, "
+		    "system, pam", k->name);
+		return -1;
+	}
+	memcpy(st->c->userdb, list, sizeof(list[0]) * (size_t)n);
+	st->c->nuserdb = (size_t)n;
+	return 0;
+}
+
+/* Space-separated absolute paths (or "none"). */
+static int
+set_shells(struct conf_state *st, const struct conf_key *k, const char *v,
+    char *msg, size_t msglen)
+{
+	const char *p = v;
+
+	if (strcmp(v, "none") == 0)
+		return store_str(k, st->c, "", msg, msglen);
+	while (*p != '\0') {
+		if (*p != '/') {
+			snprintf(msg, msglen, "%s: \"%.*s\": each shell must "
+			    "be an absolute path (or the whole value \"none\")",
+			    k->name, CONF_SHOW, v);
+			return -1;
+		}
+		p += strcspn(p, " \t");
+		p += strspn(p, " \t");
+	}
+	return store_str(k, st->c, v, msg, msglen);
+}
+
+/* A group name, or "none". */
+static int
+set_group(struct conf_state *st, const struct conf_key *k, const char *v,
+    char *msg, size_t msglen)
+{
+	if (strcmp(v, "none") == 0)
+		return store_str(k, st->c, "", msg, msglen);
+	if (!auth_valid_username(v, strlen(v))) {
+		snprintf(msg, msglen, "%s: \"%.*s\" is not a valid group "
+		    "name (or \"none\")%s", k->name, CONF_SHOW, v, hint(v));
+		return -1;
+	}
+	return store_str(k, st->c, v, msg, msglen);
+}
+
 /* A port number 1-65535, or a TCP service name, stored as a number. */
 static int
 parse_port(const char *s, char *buf, size_t len, char *msg, size_t msglen)
@@ -577,6 +685,17 @@ conf_default(struct conf *c)
 	(void)copy_str(c->listen[0].host, sizeof(c->listen[0].host), "*");
 	(void)copy_str(c->listen[0].port, sizeof(c->listen[0].port), "110");
 	c->nlisten = 1;
+	c->userdb[0] = USERDB_FILE;
+	c->nuserdb = 1;
+	(void)copy_str(c->nologin_shells, sizeof(c->nologin_shells),
+	    "/usr/sbin/nologin /sbin/nologin /bin/false /usr/bin/false");
+	(void)copy_str(c->mail_group, sizeof(c->mail_group), "mail");
+	c->max_sessions = 200;
+	c->max_sessions_per_addr = 10;
+	c->max_conn_per_min = 60;
+	c->auth_penalty_max_ms = 15000;
+	(void)copy_str(c->pid_file, sizeof(c->pid_file), "/run/pop3d.pid");
+	c->shutdown_grace = 30;
 }
 
 static char *

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "log.h"
 #include "privsep.h"
@@ -141,8 +142,13 @@ privsep_drop_preauth(const struct privsep_preauth *p)
 }
 
 int
-privsep_drop_user(uid_t uid, gid_t gid, char *errstr_r, size_t errlen)
+privsep_drop_user(const struct conf *c, const struct auth_user *u,
+    char *errstr_r, size_t errlen)
 {
+	uid_t uid = u->uid;
+	gid_t gid = u->gid;
+
+	(void)c;
 	if (geteuid() != 0)
 		return 0;	/* already the invoking user: nothing to do */
 	if (uid == 0) {

@@ -30,6 +30,50 @@
 #include "privsep.h"
 #include "session.h"
 
+static int	listener_report_fd = -1;
+static int	listener_penalty_ms;
+
+void
+session_set_listener(int report_fd, int penalty_ms)
+{
+	listener_report_fd = report_fd;
+	listener_penalty_ms = penalty_ms;
+}
+
+/* Tells the listener how a login from this address went (best effort:
+ * a lost datagram only weakens the penalty). */
+static void
+report_login(const struct session *s, bool ok)
+{
+	struct session_report r;
+
+	if (listener_report_fd == -1 || s->family == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ok = ok ? 1 : 0;
+	r.family = s->family;
+	memcpy(r.addr, s->rawaddr, sizeof(r.addr));
+	(void)send(listener_report_fd, &r, sizeof(r), MSG_DONTWAIT |
+	    MSG_NOSIGNAL);
+}
+
+/* The delay before a failed login's reply: the configured delay plus
+ * the address's penalty, which doubles with each failure up to the cap. */
+static int
+failure_delay_ms(struct session *s)
+{
+	const struct conf *c = s->conf;
+	long pen = s->penalty_ms;
+
+	if (c->auth_penalty_max_ms > 0 && s->tries > 1)
+		pen = pen > 0 ? pen * 2 : c->auth_fail_delay_ms > 0 ?
+		    c->auth_fail_delay_ms : 250;
+	if (pen > c->auth_penalty_max_ms)
+		pen = c->auth_penalty_max_ms;
+	s->penalty_ms = (int)pen;
+	return c->auth_fail_delay_ms + s->penalty_ms;
+}
+
 void
 session_reply(struct session *s, const char *fmt, ...)
 {
@@ -92,6 +136,8 @@ peer_name(struct session *s)
 		sin = (struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &sin->sin_addr, s->addr, sizeof(s->addr));
 		s->local = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+		s->family = AF_INET;
+		memcpy(s->rawaddr, &sin->sin_addr, 4);
 		break;
 	case AF_INET6:
 		sin6 = (struct sockaddr_in6 *)&ss;
@@ -100,6 +146,8 @@ peer_name(struct session *s)
 		s->local = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
 		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
 		    sin6->sin6_addr.s6_addr[12] == 127);
+		s->family = AF_INET6;
+		memcpy(s->rawaddr, &sin6->sin6_addr, 16);
 		break;
 	case AF_UNIX:
 		s->local = true;
@@ -135,7 +183,7 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 {
 	const struct conf *c = s->conf;
 	char err[256], path[PARAM_PATH_MAX], safe[PARAM_USER_MAX * 4 + 8];
-	int r;
+	int r, delay;
 
 	log_sanitize(cr->user, strlen(cr->user), safe, sizeof(safe));
 	if (!auth_valid_username(cr->user, strlen(cr->user))) {
@@ -143,8 +191,8 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		r = AUTH_FAIL;
 		snprintf(err, sizeof(err), "invalid user name");
 	} else
-		r = auth_check(c->passwd_file, cr->user, cr->pass, &s->au,
-		    err, sizeof(err));
+		r = auth_login(c, cr->user, cr->pass, &s->au, err,
+		    sizeof(err));
 	explicit_bzero(cr->pass, sizeof(cr->pass));
 	if (r == AUTH_ERROR) {
 		log_warnx("authentication error user=%s addr=%s: %s", safe,
@@ -157,13 +205,14 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		s->tries++;
 		log_notice("auth failed user=%s addr=%s try=%d reason=\"%s\"",
 		    safe, s->addr, s->tries, err);
+		report_login(s, false);
 		/* The delay is the master's: the child cannot skip it. */
-		if (c->auth_fail_delay_ms > 0) {
+		delay = failure_delay_ms(s);
+		if (delay > 0) {
 			struct timespec ts;
 
-			ts.tv_sec = c->auth_fail_delay_ms / 1000;
-			ts.tv_nsec = (long)(c->auth_fail_delay_ms % 1000) *
-			    1000000L;
+			ts.tv_sec = delay / 1000;
+			ts.tv_nsec = (long)(delay % 1000) * 1000000L;
 			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 				;
 		}
@@ -177,6 +226,7 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		return PRIVSEP_FAIL;
 	}
 
+	report_login(s, true);
 	snprintf(s->user, sizeof(s->user), "%s", cr->user);
 	if (s->au.maildrop[0] != '\0')
 		r = snprintf(path, sizeof(path), "%s", s->au.maildrop) >=
@@ -192,7 +242,7 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		    "misconfigured; tell your administrator");
 		return PRIVSEP_CLOSE;
 	}
-	if (privsep_drop_user(s->au.uid, s->au.gid, err, sizeof(err)) == -1) {
+	if (privsep_drop_user(c, &s->au, err, sizeof(err)) == -1) {
 		log_warnx("user=%s: %s", s->user, err);
 		snprintf(text, textlen, "-ERR [SYS/PERM] this account cannot "
 		    "be served; tell your administrator");
@@ -277,6 +327,7 @@ session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
 	s->wfd = wfd;
 	s->psfd = -1;
 	s->md.fd = s->md.session_fd = -1;
+	s->penalty_ms = listener_penalty_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	make_id(s);
 	log_session(s->id);

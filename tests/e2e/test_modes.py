@@ -129,7 +129,7 @@ class ModesTest(unittest.TestCase):
         bad = [
             ("no_such_key = 1", "unknown key"),
             ("timeout_auth = 5", "below the minimum of 10"),
-            ("timeout_session = 59", "below the minimum of 60"),
+            ("timeout_session = 9", "below the minimum of 10"),
             ("max_line_length = 255", "below 256"),
             ("max_line_length = 8193", "above 8192"),
             ("plaintext_auth = maybe", "bad enum"),

@@ -33,7 +33,8 @@ SANFLAGS	 =
 endif
 
 ALL_CFLAGS	 = -std=c99 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP
-LIB_SRC		 = $(filter-out src/main.c, $(wildcard src/*.c))
+MAIN_SRC	 = src/main.c src/rmcpd_main.c src/rmcp_main.c
+LIB_SRC		 = $(filter-out $(MAIN_SRC), $(wildcard src/*.c))
 LIB_OBJ		 = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC	 = $(wildcard tests/unit/check_*.c)
 UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -41,7 +42,10 @@ UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all demo check check-deps check-build check-unit check-e2e \
 	check-fuzz install clean
 
-all: $(B)/pop3d
+PROGS		 = $(B)/pop3d $(if $(wildcard src/rmcpd_main.c),$(B)/rmcpd) \
+		   $(if $(wildcard src/rmcp_main.c),$(B)/rmcp)
+
+all: $(PROGS)
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -52,6 +56,12 @@ $(B)/libpostern.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/pop3d: $(B)/obj/main.o $(B)/libpostern.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/rmcpd: $(B)/obj/rmcpd_main.o $(B)/libpostern.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/rmcp: $(B)/obj/rmcp_main.o $(B)/libpostern.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpostern.a tests/unit/testutil.h
@@ -65,7 +75,7 @@ demo: all
 check-deps:
 	./tests/deps.sh
 
-check-build: $(B)/pop3d $(UNIT_BIN)
+check-build: $(PROGS) $(UNIT_BIN)
 
 check-unit: check-build
 	./tests/run-unit.sh $(B) $(UNIT_BIN)

@@ -68,7 +68,7 @@ rm -f "$probe" "$probe.c" "$probe.err"
 # needs it then fails to link, one that does not is still built.
 objs=()
 for src in src/*.c; do
-	[ "$src" = src/main.c ] && continue
+	case "$src" in src/main.c|src/*_main.c) continue ;; esac
 	obj=$OUT/obj/$(basename "$src" .c).o
 	if "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c -o "$obj" "$src"; then
 		objs+=("$obj")

@@ -6,12 +6,18 @@
 #                   every test, plainly and under ASan+UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 build with AddressSanitizer and UBSan (into build-san/)
+#   make PAM=1      build with PAM (userdb = pam; service "pop3") into
+#                   build-pam/ (build-pam-san/ with SANITIZE=1)
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+DOCDIR		?= $(PREFIX)/share/doc/postern
+# /usr/local/lib/systemd/system and /usr/lib/systemd/system are both in
+# systemd's search path for system units.
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR		?=
 
 CC		?= cc
@@ -22,6 +28,12 @@ WARN		 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
 CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\"
 LIBS		 = -lcrypt -lcrypto
 CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+ifeq ($(PAM),1)
+B		?= build-pam$(if $(filter 1,$(SANITIZE)),-san)
+CPPFLAGS	+= -DPOSTERN_PAM
+LIBS		+= -lpam
+endif
 
 ifeq ($(SANITIZE),1)
 B		?= build-san
@@ -90,18 +102,39 @@ check-fuzz:
 check: check-deps
 	./tests/check-all.sh
 
+# The units and the inetd line name the installed pop3d: etc/ holds them
+# as templates with @SBINDIR@ and @SYSCONFDIR@.  An existing
+# postern.conf or pam.d/pop3 is left alone.
+UNITS		 = pop3d.socket pop3d.service pop3d-inetd.socket \
+		   pop3d-inetd@.service
+SUBST		 = sed -e '/^\# Template: /d' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		       -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+# The example's passwd_file line shows the compiled-in default.
+CONF_SUBST	 = sed -e 's|^\#passwd_file = /etc/|\#passwd_file = $(SYSCONFDIR)/|'
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(B)/pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 0644 man/pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 0644 man/postern.conf.5 $(DESTDIR)$(MANDIR)/man5/postern.conf.5
-	install -d $(DESTDIR)$(PREFIX)/share/doc/postern
-	install -m 0644 etc/postern.conf $(DESTDIR)$(PREFIX)/share/doc/postern/postern.conf.example
+	$(CONF_SUBST) etc/postern.conf > $(DESTDIR)$(DOCDIR)/postern.conf.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/postern.conf.example
+	$(SUBST) etc/inetd.conf.example > $(DESTDIR)$(DOCDIR)/inetd.conf.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/inetd.conf.example
+	for u in $(UNITS); do \
+	    $(SUBST) etc/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.conf ]; then \
-	    install -m 0644 etc/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf; fi
+	    install -m 0644 $(DESTDIR)$(DOCDIR)/postern.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/postern.conf; fi
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/pam.d/pop3 ]; then \
+	    install -m 0644 etc/pam.d/pop3 $(DESTDIR)$(SYSCONFDIR)/pam.d/pop3; fi
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-pam build-pam-san
 
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

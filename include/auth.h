@@ -1,10 +1,13 @@
 /*
- * auth.h: the only caller of crypt(3).  Users come from a passwd-file of
- * "name:crypt-hash:uid:gid[:maildrop]" lines.  Hygiene (style.md 5): an
- * unknown or locked user still costs one crypt() on a dummy hash, a NULL
- * or '*' result is failure, the comparison is constant-time, and the
- * password is wiped.  Runs in the session master (root or the invoking
- * user), never in the pre-auth child.
+ * auth.h: the only caller of crypt(3).  Users come from the databases
+ * named by the userdb key, in order: a passwd-file of
+ * "name:crypt-hash:uid:gid[:maildrop]" lines, the system accounts
+ * (getpwnam + getspnam, shadow(5)), and PAM (make PAM=1; auth_pam.c).
+ * Hygiene (style.md 5): an unknown, locked or refused user still costs one
+ * crypt() on a dummy hash (or one PAM attempt), a NULL or '*' result is
+ * failure, the comparison is constant-time, and the password is wiped.
+ * Runs in the session master (root or the invoking user), never in the
+ * pre-auth child.
  */
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
@@ -21,13 +24,17 @@ struct auth_user {
 	gid_t	 gid;
 	char	 maildrop[PARAM_PATH_MAX];	/* absolute, used as is; ""
 						   when not set */
-	char	 home[PARAM_PATH_MAX];		/* getpwuid(uid)'s; "" when
+	char	 home[PARAM_PATH_MAX];		/* system and PAM users:
+						   pw_dir; passwd-file users:
+						   getpwuid(uid)'s; "" when
 						   unknown */
 };
 
 #define AUTH_OK		0
-#define AUTH_FAIL	1	/* unknown user, bad password, locked */
-#define AUTH_ERROR	(-1)	/* cannot read the passwd-file etc. */
+#define AUTH_FAIL	1	/* unknown user, bad password, locked,
+				   expired or refused account */
+#define AUTH_ERROR	(-1)	/* cannot read the passwd-file or shadow,
+				   PAM unavailable */
 
 /*
  * Checks user/pass against passwd_file.  Always runs crypt() once.
@@ -42,13 +49,25 @@ int	auth_check(const char *passwd_file, const char *user,
 struct conf;
 
 /*
- * Checks a login against the user databases of c->userdb, in order (the
- * first that knows the user decides).  Same results and hygiene as
- * auth_check; refuses uid 0, locked or expired accounts and, for system
- * and PAM users, shells listed in c->nologin_shells.
+ * Checks a login against the user databases of c->userdb, in order: the
+ * first database that knows the user decides, and a user no database
+ * knows fails after one crypt on the dummy hash.  Same results and hygiene
+ * as auth_check: exactly one crypt (or, for a PAM user, one PAM attempt)
+ * on every path.  Refuses, whatever the password: uid 0 in every
+ * database; locked accounts; for system users an expired account
+ * (sp_expire) or password (sp_lstchg 0, or sp_lstchg + sp_max before
+ * today); for system and PAM users a login shell listed in
+ * c->nologin_shells (an empty pw_shell counts as /bin/sh).  System and PAM
+ * users get u->maildrop "" (the c->maildrop template applies) and u->home
+ * from pw_dir.  PAM knows a user when getpwnam does (PAM itself cannot
+ * tell an unknown user from a bad password); locking and aging are then
+ * PAM's to judge.  rhost is the client's address for PAM_RHOST, or NULL.
+ * The reason of a refusal goes to errstr_r for the log only, tagged with
+ * the database that decided, e.g. "locked account (system)".
  */
 int	auth_login(const struct conf *c, const char *user, const char *pass,
-	    struct auth_user *u, char *errstr_r, size_t errlen);
+	    const char *rhost, struct auth_user *u, char *errstr_r,
+	    size_t errlen);
 
 /*
  * Makes a crypt(3) hash of pass with a fresh salt of the preferred method

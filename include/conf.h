@@ -25,6 +25,17 @@
 #define USERDB_PAM		3	/* PAM service "pop3" (make PAM=1) */
 #define USERDB_MAX		3
 
+/* rmcp_consent: what gives a user's consent to unauthenticated RMCP
+ * polls (RFC 1339 p.4); a bit mask. */
+#define RMCP_CONSENT_EXECBIT	1	/* owner-execute bit on the maildrop */
+#define RMCP_CONSENT_LIST	2	/* named in rmcp_consent_users */
+#define RMCP_CONSENT_EITHER	3
+/* rmcp_ages: the RFC's obfuscated (0,1)/(1,0) replies, or real ages. */
+#define RMCP_AGES_OBFUSCATED	0
+#define RMCP_AGES_REAL		1
+/* rmcp_consent_users: space-separated names, one config line. */
+#define CONF_RMCP_USERS_MAX	2048
+
 struct conf_listen {
 	int	 proto;				/* PROTO_* */
 	char	 host[PARAM_CONF_STR];		/* "127.0.0.1", "::", "*" */
@@ -76,6 +87,30 @@ struct conf {
 						   /run/pop3d.pid */
 	int	 shutdown_grace;		/* seconds sessions may finish
 						   after SIGTERM, default 30 */
+
+	/* rmcpd: RFC 1339 with design.md §6 (the rmcp_* keys). */
+	int	 rmcp_enabled;			/* 0/1, default 0 */
+	struct conf_listen rmcp_listen[PARAM_LISTEN_MAX];	/* proto 0 */
+	size_t	 nrmcp_listen;			/* default *:50 [::]:50 */
+	char	 rmcp_user[PARAM_CONF_STR];	/* runs as; default rmcpd */
+	int	 rmcp_consent;			/* RMCP_CONSENT_*, default
+						   exec-bit */
+	char	 rmcp_consent_users[CONF_RMCP_USERS_MAX];	/* "" none */
+	int	 rmcp_ages;			/* RMCP_AGES_*, default
+						   obfuscated */
+	int	 rmcp_auth;			/* 0/1, default 0 */
+	char	 rmcp_secrets_file[PARAM_PATH_MAX];	/* default
+						   SYSCONFDIR/rmcp.secrets */
+	int	 rmcp_rate;			/* datagrams per minute per
+						   source, default 30 */
+	int	 rmcp_rate_burst;		/* default 10 */
+	int	 rmcp_auth_fail_max;		/* failed authentications
+						   before a block, default 5 */
+	int	 rmcp_auth_fail_block;		/* seconds, default 900 */
+	int	 rmcp_pending_lifetime;		/* seconds, default 120 */
+	int	 rmcp_auth_lifetime;		/* seconds idle, default 900 */
+	int	 rmcp_table_size;		/* entries per table, default
+						   4096 */
 };
 
 /* Fills c with the defaults. */

@@ -29,6 +29,10 @@ struct maildrop {
 	uint64_t	 octets;	/* sum over all messages */
 	bool		 mboxrd;
 	struct lock_conf lock;
+	bool		 noatime;	/* opened O_NOATIME: our reads leave
+					   the atime alone */
+	bool		 read_mail;	/* RETR or TOP sent a message: UPDATE
+					   makes the box read as "old" */
 };
 
 /* Result codes; the caller maps them to response codes. */
@@ -47,6 +51,9 @@ int	maildrop_expand(const char *tmpl, const char *user, const char *home,
 /*
  * Opens the maildrop at path: takes the session lock, then the mbox lock,
  * finishes any committed journal, bursts the file, releases the mbox lock.
+ * The file is opened O_NOATIME where the kernel allows it (the owner, or
+ * root), so that neither the burst nor RETR changes its atime: only
+ * maildrop_update() does.
  * A missing file is an empty maildrop.  Returns MD_* with a client-safe
  * reason in errstr_r (the log gets details, including the offset of a
  * damaged mbox).
@@ -67,8 +74,12 @@ int	maildrop_stream(struct maildrop *md, size_t idx, bool dotstuff,
  * UPDATE: takes the mbox lock, checks the file still holds the burst
  * messages (same inode, not shorter, separators unchanged), removes the
  * deleted messages through the journal, keeps mail appended meanwhile,
- * keeps mode/owner/group, sets atime to now, releases the lock.  With
- * nothing deleted only the atime is set.  Returns MD_*; on failure the
+ * keeps mode/owner/group and the mtime of the last delivery, and sets the
+ * times for RMCP and biff (RFC 1339 p.2): atime now if the session read
+ * mail (md->read_mail), else as it was before the session; if mail arrived
+ * during the session, atime stays just before that delivery's mtime so
+ * that the box still reads as "new".  Releases the lock.  With nothing
+ * deleted only the times are set.  Returns MD_*; on failure the
  * maildrop is untouched (or will be completed by recovery).  After a
  * successful update that deleted messages the message list is emptied
  * (its offsets no longer describe the file); md stays open until

@@ -25,8 +25,10 @@ struct privsep_preauth {
 /*
  * Resolves and checks the pre-auth user and chroot from the config:
  * refuses a missing user, uid 0 / gid 0, a chroot that is not an absolute,
- * empty, root-owned directory writable by nobody else.  When not root, fills
- * as_root = false and succeeds.  Returns 0, or -1 with a reason.
+ * empty, root-owned directory writable by nobody else.  A mail_group that
+ * does not exist is logged here once (a warning, not an error).  When not
+ * root, fills as_root = false and succeeds.  Returns 0, or -1 with a
+ * reason.
  */
 int	privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 	    char *errstr_r, size_t errlen);
@@ -38,10 +40,14 @@ void	privsep_drop_preauth(const struct privsep_preauth *p);
 
 struct auth_user;
 
-/* In the session master after a good login: drop to the mail user for
- * good (never uid 0), keeping c->mail_group as the only supplementary
- * group where the spool needs it for dotlocks.  When not root, changes
- * nothing.  Returns 0, or -1 with a reason (the caller refuses the
+/* In the session master after a good login: drop to u->uid / u->gid for
+ * good (never uid 0) with c->mail_group (getgrnam) as the only
+ * supplementary group, so that the session can make dotlocks in a
+ * group-writable spool; never root's groups nor the user's own.  A
+ * mail_group that does not exist is logged once (per daemon) and the drop
+ * goes on without it; "" means none.  Then checks that root cannot be
+ * regained and that getgroups() holds only that group.  When not root,
+ * changes nothing.  Returns 0, or -1 with a reason (the caller refuses the
  * login). */
 int	privsep_drop_user(const struct conf *c, const struct auth_user *u,
 	    char *errstr_r, size_t errlen);

@@ -24,7 +24,8 @@ struct session {
 	const struct privsep_preauth	*pa;
 	struct iobuf	 io;
 	int		 rfd, wfd;
-	unsigned int	 state;		/* POP3_ST_* */
+	int		 proto;		/* PROTO_POP3 / PROTO_POP2 */
+	unsigned int	 state;		/* POP3_ST_* or POP2_ST_* */
 	char		 id[SESSION_ID_LEN + 1];
 	char		 addr[64];	/* printable peer address */
 	bool		 local;		/* loopback or AF_UNIX */
@@ -69,6 +70,9 @@ struct session_report {
  */
 int	session_run(const struct conf *c, const struct privsep_preauth *pa,
 	    int rfd, int wfd);
+/* The same for a listener of protocol proto (PROTO_POP3, PROTO_POP2). */
+int	session_run_proto(const struct conf *c,
+	    const struct privsep_preauth *pa, int proto, int rfd, int wfd);
 
 /* Shared by the POP3 engines. */
 void	session_reply(struct session *s, const char *fmt, ...)

@@ -1,11 +1,16 @@
 /*
  * auth.c: the only caller of crypt(3).  Checks a user name and password
- * against a passwd-file of "name:crypt-hash:uid:gid[:maildrop]" lines and
- * makes new hashes for it.  Hygiene (style.md practice 5): every check
- * costs exactly one crypt_rn(), on a per-process dummy setting of the same
- * method when the user is unknown, locked or refused, so that timing does
- * not tell which; a NULL or '*' result is failure; the comparison is
- * constant-time over the whole hash; crypt's scratch data is wiped and no
+ * against the user databases of the userdb key, in order, the first that
+ * knows the user deciding: a passwd-file of
+ * "name:crypt-hash:uid:gid[:maildrop]" lines, the system accounts
+ * (getpwnam + getspnam, with shadow(5)'s locking and aging), and PAM
+ * (asked through auth_pam.c); and makes new hashes for the passwd-file.
+ * Hygiene (style.md practice 5): every check costs exactly one crypt_rn()
+ * (or, for a PAM user, one PAM attempt), on a per-process dummy setting of
+ * the same method when the user is unknown, locked or refused, so that
+ * timing does not tell which; uid 0 is refused in every database; a NULL
+ * or '*' result is failure; the comparison is constant-time over the whole
+ * hash; crypt's scratch data and the shadow entries are wiped and no
  * password ever reaches a message.  Runs in the session master (root, or
  * the invoking user in test mode), never in the pre-auth child.
  */
@@ -17,13 +22,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_pam.h"
 #include "conf.h"
 #include "log.h"
 #include "params.h"
@@ -38,6 +46,10 @@
 #define AUTH_LINE_MAX		(PARAM_USER_MAX + CRYPT_OUTPUT_SIZE + \
 				 2 * 10 + PARAM_PATH_MAX + 8)
 #define AUTH_FIELDS		5
+/* A log-only reason for a refusal (a nologin shell is named in it). */
+#define AUTH_REASON_MAX		256
+/* getpwnam_r / getspnam_r scratch: far more than any real entry needs. */
+#define AUTH_NSS_BUF		16384
 /* Longest password checked: ours, or libxcrypt's if that is lower. */
 #define AUTH_PASS_MAX		(PARAM_PASS_MAX < CRYPT_MAX_PASSPHRASE_SIZE ? \
 				 PARAM_PASS_MAX : CRYPT_MAX_PASSPHRASE_SIZE - 1)
@@ -286,101 +298,355 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 	return found;
 }
 
-/* The home directory of the system account with e's uid, if any. */
+/* Copies s into buf if it fits, else leaves "" (unknown rather than
+ * wrong). */
 static void
-auth_home(const struct auth_entry *e, char *buf, size_t len)
+auth_copy(char *buf, size_t len, const char *s)
 {
-	struct passwd *pw;
 	int n;
 
-	buf[0] = '\0';
-	if ((pw = getpwuid(e->uid)) == NULL || pw->pw_dir == NULL)
-		return;
-	n = snprintf(buf, len, "%s", pw->pw_dir);
+	n = snprintf(buf, len, "%s", s != NULL ? s : "");
 	if (n < 0 || (size_t)n >= len)
-		buf[0] = '\0';		/* truncated: unknown rather than wrong */
+		buf[0] = '\0';
 }
 
-int
-auth_check(const char *passwd_file, const char *user, const char *pass,
-    struct auth_user *u, char *errstr_r, size_t errlen)
+/* The home directory of the system account with uid, if any. */
+static void
+auth_home(uid_t uid, char *buf, size_t len)
 {
-	struct auth_entry e;
+	struct passwd *pw;
+
+	buf[0] = '\0';
+	if ((pw = getpwuid(uid)) != NULL)
+		auth_copy(buf, len, pw->pw_dir);
+}
+
+/*
+ * Runs crypt once: on hash, or on the dummy setting when hash is NULL
+ * (then the result is thrown away).  true only when hash is given and
+ * phrase matches it; else *why_r says why (NULL for the dummy).
+ */
+static bool
+auth_crypt(const char *phrase, const char *hash, const char **why_r)
+{
 	struct crypt_data cd;
 	char got[CRYPT_OUTPUT_SIZE], want[CRYPT_OUTPUT_SIZE];
-	const char *reason = NULL, *phrase, *setting, *h;
-	size_t glen, wlen;
-	int rc = AUTH_FAIL, found = 0;
-	unsigned int same;
-	bool real = false;
+	const char *h;
+	size_t glen = 0, wlen = 0;
+	bool ok = false;
+
+	*why_r = NULL;
+	memset(&cd, 0, sizeof(cd));
+	h = crypt_rn(phrase, hash != NULL ? hash : auth_dummy_setting(), &cd,
+	    sizeof(cd));
+	if (hash != NULL) {
+		if (h == NULL || h[0] == '*' ||
+		    (glen = strlen(h)) >= sizeof(got) ||
+		    (wlen = strlen(hash)) >= sizeof(want)) {
+			*why_r = "unusable hash (method not supported?)";
+		} else {
+			/* Both zero-padded to one size: compare it all, and
+			 * the lengths too, with no early exit. */
+			memset(got, 0, sizeof(got));
+			memset(want, 0, sizeof(want));
+			memcpy(got, h, glen);
+			memcpy(want, hash, wlen);
+			ok = ((unsigned int)auth_ct_equal(got, want,
+			    sizeof(got)) & (unsigned int)(glen == wlen)) != 0;
+			if (!ok)
+				*why_r = "bad password";
+		}
+	}
+	explicit_bzero(&cd, sizeof(cd));
+	explicit_bzero(got, sizeof(got));
+	explicit_bzero(want, sizeof(want));
+	return ok;
+}
+
+/* A user as the database that knows it describes it, before any
+ * password is looked at. */
+struct auth_cand {
+	int		 db;		/* USERDB_*; 0 until one knows the user */
+	char		 hash[CRYPT_OUTPUT_SIZE];	/* passwd-file, system */
+	struct auth_user u;
+	char		 refuse[AUTH_REASON_MAX];	/* why the account is
+						   refused whatever the
+						   password; "" if it is not */
+};
+
+/* The passwd-file part of a lookup: 1 (k filled), 0 or -1 (errstr_r). */
+static int
+auth_find_file(const char *file, const char *user, struct auth_cand *k,
+    char *errstr_r, size_t errlen)
+{
+	struct auth_entry e;
+	int r;
 
 	memset(&e, 0, sizeof(e));
+	if ((r = auth_lookup(file, user, &e, errstr_r, errlen)) == 1) {
+		k->db = USERDB_FILE;
+		memcpy(k->hash, e.hash, sizeof(k->hash));
+		memcpy(k->u.name, e.name, sizeof(k->u.name));
+		k->u.uid = e.uid;
+		k->u.gid = e.gid;
+		memcpy(k->u.maildrop, e.maildrop, sizeof(k->u.maildrop));
+		if (e.hash[0] == '\0' || e.hash[0] == '*' || e.hash[0] == '!')
+			auth_copy(k->refuse, sizeof(k->refuse),
+			    "locked account");
+		else if (e.uid == 0)
+			auth_copy(k->refuse, sizeof(k->refuse),
+			    "uid 0 refused");
+		else
+			auth_home(e.uid, k->u.home, sizeof(k->u.home));
+	}
+	explicit_bzero(&e, sizeof(e));
+	return r;
+}
+
+/* true if shell is one of the space-separated paths of list; an empty
+ * pw_shell means /bin/sh (passwd(5)). */
+static bool
+auth_nologin(const char *list, const char *shell)
+{
+	const char *p = list, *sh;
+	size_t n, len;
+
+	sh = shell == NULL || shell[0] == '\0' ? "/bin/sh" : shell;
+	len = strlen(sh);
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return false;
+		n = strcspn(p, " \t");
+		if (n == len && memcmp(p, sh, n) == 0)
+			return true;
+		p += n;
+	}
+}
+
+/* getpwnam_r and getspnam_r report "no such entry" in several ways. */
+static bool
+auth_nss_absent(int r)
+{
+	return r == 0 || r == ENOENT || r == ESRCH || r == EBADF ||
+	    r == EPERM;
+}
+
+/*
+ * Why a shadow entry is refused whatever the password, or NULL.  As
+ * pam_unix does: the account has expired on day sp_expire itself; a last
+ * change of 0 means the password must be changed first; a password older
+ * than sp_max days has expired.  sp_inact (the grace period in which
+ * pam_unix still lets the user change an expired password) is not
+ * consulted: a POP client cannot change a password, so an expired one is
+ * refused from its first day on, in the grace period and after it.
+ */
+static const char *
+auth_aging(const struct spwd *sp)
+{
+	long today = (long)(time(NULL) / (60 * 60 * 24));
+
+	if (sp->sp_expire >= 0 && today >= sp->sp_expire)
+		return "account expired";
+	if (sp->sp_lstchg == 0)
+		return "password must be changed";
+	if (sp->sp_lstchg > 0 && sp->sp_max >= 0 &&
+	    sp->sp_lstchg + sp->sp_max < today)
+		return "password expired";
+	return NULL;
+}
+
+/*
+ * The shadow part of a system user: the hash (from getspnam when
+ * pw_passwd is "x", else pw_passwd itself) into k, or a reason to refuse
+ * in k->refuse.  Returns 0, or -1 with errstr_r when the shadow database
+ * cannot be read (it is root's to read).
+ */
+static int
+auth_shadow(const char *user, const char *pw_passwd, struct auth_cand *k,
+    char *errstr_r, size_t errlen)
+{
+	struct spwd sp, *spp = NULL;
+	char buf[AUTH_NSS_BUF];
+	const char *hash = pw_passwd != NULL ? pw_passwd : "", *why = NULL;
+	int r, rc = 0;
+
+	if (strcmp(hash, "x") == 0) {
+		r = getspnam_r(user, &sp, buf, sizeof(buf), &spp);
+		/* NSS hides an unreadable /etc/shadow behind the next
+		 * module ("files systemd"): no entry for a non-root reader
+		 * says nothing about the account. */
+		if (spp == NULL && (!auth_nss_absent(r) || geteuid() != 0)) {
+			snprintf(errstr_r, errlen, "cannot read the shadow "
+			    "entry: %s (userdb system needs pop3d started as "
+			    "root)", r != 0 ? strerror(r) : "not found");
+			rc = -1;
+			goto done;
+		}
+		/* No shadow entry for an "x": nothing to check against. */
+		hash = spp != NULL && spp->sp_pwdp != NULL ? spp->sp_pwdp :
+		    NULL;
+	}
+	if (hash == NULL)
+		why = "locked account (no shadow entry)";
+	else if (hash[0] == '\0' || hash[0] == '!' || hash[0] == '*')
+		why = "locked account";
+	else if (spp != NULL)
+		why = auth_aging(spp);
+	if (why == NULL && strlen(hash) >= sizeof(k->hash))
+		why = "unusable hash (too long)";
+	if (why != NULL)
+		auth_copy(k->refuse, sizeof(k->refuse), why);
+	else
+		memcpy(k->hash, hash, strlen(hash) + 1);
+done:
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(&sp, sizeof(sp));
+	return rc;
+}
+
+/*
+ * The system-account part of a lookup (getpwnam, then getspnam when
+ * shadow; for PAM only getpwnam, PAM reads the rest).  Returns 1 (k
+ * filled), 0 (no such user) or -1 with errstr_r.
+ */
+static int
+auth_find_system(const struct conf *c, const char *user, bool shadow,
+    struct auth_cand *k, char *errstr_r, size_t errlen)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[AUTH_NSS_BUF];
+	int r, rc = 1;
+
+	r = getpwnam_r(user, &pw, buf, sizeof(buf), &pwp);
+	if (pwp == NULL) {
+		if (auth_nss_absent(r))
+			rc = 0;
+		else {
+			snprintf(errstr_r, errlen, "cannot look up the system "
+			    "account: %s", strerror(r));
+			rc = -1;
+		}
+		goto done;
+	}
+	k->db = shadow ? USERDB_SYSTEM : USERDB_PAM;
+	auth_copy(k->u.name, sizeof(k->u.name), user);
+	k->u.uid = pw.pw_uid;
+	k->u.gid = pw.pw_gid;
+	k->u.maildrop[0] = '\0';	/* the c->maildrop template applies */
+	auth_copy(k->u.home, sizeof(k->u.home), pw.pw_dir);
+	if (pw.pw_uid == 0)
+		auth_copy(k->refuse, sizeof(k->refuse), "uid 0 refused");
+	else if (auth_nologin(c->nologin_shells, pw.pw_shell))
+		snprintf(k->refuse, sizeof(k->refuse), "nologin shell %s",
+		    pw.pw_shell != NULL && pw.pw_shell[0] != '\0' ?
+		    pw.pw_shell : "/bin/sh");
+	else if (shadow && auth_shadow(user, pw.pw_passwd, k, errstr_r,
+	    errlen) == -1)
+		rc = -1;
+done:
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+static const char *
+auth_db_name(int db)
+{
+	switch (db) {
+	case USERDB_FILE:
+		return "passwd-file";
+	case USERDB_SYSTEM:
+		return "system";
+	case USERDB_PAM:
+		return "pam";
+	default:
+		return "?";
+	}
+}
+
+/*
+ * Both entry points: looks user up in db[0, ndb) in order until one knows
+ * it, then spends exactly one crypt (real or dummy) or one PAM attempt.
+ * tag adds the deciding database to a refusal's reason.
+ */
+static int
+auth_run(const struct conf *c, const char *passwd_file, const int *db,
+    size_t ndb, bool tag, const char *user, const char *pass,
+    const char *rhost, struct auth_user *u, char *errstr_r, size_t errlen)
+{
+	struct auth_cand k;
+	const char *reason = NULL, *phrase = pass, *why;
+	size_t i;
+	int rc = AUTH_FAIL, found = 0;
+	bool ok;
+
+	memset(&k, 0, sizeof(k));
 	if (errlen > 0)
 		errstr_r[0] = '\0';
-	phrase = pass;
 	if (pass == NULL || strnlen(pass, AUTH_PASS_MAX + 1) > AUTH_PASS_MAX) {
 		reason = "password too long";
 		phrase = "";
 	} else if (user == NULL ||
 	    !auth_valid_username(user, strnlen(user, PARAM_USER_MAX + 1)))
 		reason = "invalid user name";
-	else if ((found = auth_lookup(passwd_file, user, &e, errstr_r,
-	    errlen)) == -1)
-		rc = AUTH_ERROR;
-	else if (found == 0)
-		reason = "unknown user";
-	else if (e.hash[0] == '\0' || e.hash[0] == '*' || e.hash[0] == '!')
-		reason = "locked account";
-	else if (e.uid == 0)
-		reason = "uid 0 refused";
-	else
-		real = true;
+	else {
+		for (i = 0; i < ndb && found == 0; i++)
+			if (db[i] == USERDB_FILE)
+				found = auth_find_file(passwd_file, user, &k,
+				    errstr_r, errlen);
+			else if (c != NULL && (db[i] == USERDB_SYSTEM ||
+			    db[i] == USERDB_PAM))
+				found = auth_find_system(c, user,
+				    db[i] == USERDB_SYSTEM, &k, errstr_r,
+				    errlen);
+		if (found == -1)
+			rc = AUTH_ERROR;
+		else if (found == 0)
+			reason = "unknown user";
+		else if (k.refuse[0] != '\0')
+			reason = k.refuse;
+	}
 
-	/* Exactly one crypt on every path, real or dummy. */
-	setting = real ? e.hash : auth_dummy_setting();
-	memset(&cd, 0, sizeof(cd));
-	h = crypt_rn(phrase, setting, &cd, sizeof(cd));
-	if (real) {
-		if (h == NULL || h[0] == '*' ||
-		    (glen = strlen(h)) >= sizeof(got)) {
-			reason = "unusable hash (method not supported?)";
-		} else {
-			/* Both zero-padded to one size: compare it all, and
-			 * the lengths too, with no early exit. */
-			memset(got, 0, sizeof(got));
-			memset(want, 0, sizeof(want));
-			wlen = strlen(e.hash);	/* < sizeof(want): parsed */
-			memcpy(got, h, glen);
-			memcpy(want, e.hash, wlen);
-			same = (unsigned int)auth_ct_equal(got, want,
-			    sizeof(got)) & (unsigned int)(glen == wlen);
-			if (same) {
+	if (rc != AUTH_ERROR && reason == NULL && k.db == USERDB_PAM) {
+		/* PAM's modules spend the one hashing themselves. */
+		rc = auth_pam_check(user, phrase, rhost, errstr_r, errlen);
+	} else {
+		/* Exactly one crypt on every other path, real or dummy. */
+		ok = auth_crypt(phrase, rc != AUTH_ERROR && reason == NULL ?
+		    k.hash : NULL, &why);
+		if (rc != AUTH_ERROR && reason == NULL) {
+			if (ok)
 				rc = AUTH_OK;
-				reason = NULL;
-			} else
-				reason = "bad password";
+			else
+				reason = why;
 		}
 	}
-	explicit_bzero(&cd, sizeof(cd));
-	explicit_bzero(got, sizeof(got));
-	explicit_bzero(want, sizeof(want));
 
-	if (rc == AUTH_OK) {
-		memset(u, 0, sizeof(*u));
-		memcpy(u->name, e.name, sizeof(u->name));
-		u->uid = e.uid;
-		u->gid = e.gid;
-		memcpy(u->maildrop, e.maildrop, sizeof(u->maildrop));
-		auth_home(&e, u->home, sizeof(u->home));
-	} else if (reason != NULL)
+	if (rc == AUTH_OK)
+		memcpy(u, &k.u, sizeof(*u));
+	else if (reason != NULL && tag && k.db != 0)
+		snprintf(errstr_r, errlen, "%s (%s)", reason,
+		    auth_db_name(k.db));
+	else if (reason != NULL)
 		snprintf(errstr_r, errlen, "%s", reason);
-	explicit_bzero(&e, sizeof(e));
+	explicit_bzero(&k, sizeof(k));
 	return rc;
 }
 
 int
-auth_login(const struct conf *c, const char *user, const char *pass,
+auth_check(const char *passwd_file, const char *user, const char *pass,
     struct auth_user *u, char *errstr_r, size_t errlen)
 {
-	return auth_check(c->passwd_file, user, pass, u, errstr_r, errlen);
+	static const int file_only[] = { USERDB_FILE };
+
+	return auth_run(NULL, passwd_file, file_only, 1, false, user, pass,
+	    NULL, u, errstr_r, errlen);
+}
+
+int
+auth_login(const struct conf *c, const char *user, const char *pass,
+    const char *rhost, struct auth_user *u, char *errstr_r, size_t errlen)
+{
+	return auth_run(c, c->passwd_file, c->userdb, c->nuserdb, true, user,
+	    pass, rhost, u, errstr_r, errlen);
 }

@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "lock.h"
 #include "params.h"
+#include "rmcp.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -93,6 +94,10 @@ static int	set_shells(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_group(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	set_rmcp_listen(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	set_rmcp_users(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
 
 static const struct conf_word userdb_words[] = {
 	{ "passwd-file",	USERDB_FILE },
@@ -135,6 +140,25 @@ static const struct conf_word facility_words[] = {
 	{ "local5",	LOG_LOCAL5 },
 	{ "local6",	LOG_LOCAL6 },
 	{ "local7",	LOG_LOCAL7 },
+	{ NULL,		0 }
+};
+
+static const struct conf_word yesno_words[] = {
+	{ "yes",	1 },
+	{ "no",		0 },
+	{ NULL,		0 }
+};
+
+static const struct conf_word consent_words[] = {
+	{ "exec-bit",	RMCP_CONSENT_EXECBIT },
+	{ "list",	RMCP_CONSENT_LIST },
+	{ "either",	RMCP_CONSENT_EITHER },
+	{ NULL,		0 }
+};
+
+static const struct conf_word ages_words[] = {
+	{ "obfuscated",	RMCP_AGES_OBFUSCATED },
+	{ "real",	RMCP_AGES_REAL },
 	{ NULL,		0 }
 };
 
@@ -190,6 +214,38 @@ static const struct conf_key keys[] = {
 	{ "pid_file",		set_path,	STR(pid_file), 0, 0, NULL, NULL },
 	{ "shutdown_grace",	set_int,	NUM(shutdown_grace), 0, 3600,
 	    "seconds", NULL },
+	/* rmcpd (RFC 1339, design.md §6); rmcpd(8) explains each. */
+	{ "rmcp_enabled",	set_word,	NUM(rmcp_enabled), 0, 0, NULL,
+	    yesno_words },
+	{ "rmcp_listen",	set_rmcp_listen, 0, 0, 0, 0, NULL, NULL },
+	{ "rmcp_user",		set_user,	STR(rmcp_user), 0, 0, NULL,
+	    NULL },
+	{ "rmcp_consent",	set_word,	NUM(rmcp_consent), 0, 0, NULL,
+	    consent_words },
+	{ "rmcp_consent_users",	set_rmcp_users,	STR(rmcp_consent_users), 0, 0,
+	    NULL, NULL },
+	{ "rmcp_ages",		set_word,	NUM(rmcp_ages), 0, 0, NULL,
+	    ages_words },
+	{ "rmcp_auth",		set_word,	NUM(rmcp_auth), 0, 0, NULL,
+	    yesno_words },
+	{ "rmcp_secrets_file",	set_path,	STR(rmcp_secrets_file), 0, 0,
+	    NULL, NULL },
+	/* RFC 1339 p.4: a client polls once a minute (and authenticates
+	 * once); the default leaves room for a few hosts behind one NAT. */
+	{ "rmcp_rate",		set_int,	NUM(rmcp_rate), 1, 10000000,
+	    "datagrams per minute", NULL },
+	{ "rmcp_rate_burst",	set_int,	NUM(rmcp_rate_burst), 1,
+	    10000000, "datagrams", NULL },
+	{ "rmcp_auth_fail_max",	set_int,	NUM(rmcp_auth_fail_max), 1,
+	    1000, "failures", NULL },
+	{ "rmcp_auth_fail_block", set_int,	NUM(rmcp_auth_fail_block), 1,
+	    86400, "seconds", NULL },
+	{ "rmcp_pending_lifetime", set_int,	NUM(rmcp_pending_lifetime), 1,
+	    3600, "seconds", NULL },
+	{ "rmcp_auth_lifetime",	set_int,	NUM(rmcp_auth_lifetime), 1,
+	    86400, "seconds", NULL },
+	{ "rmcp_table_size",	set_int,	NUM(rmcp_table_size),
+	    RMCP_TABLE_MIN, RMCP_TABLE_MAX, "entries", NULL },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -657,6 +713,146 @@ set_listen(struct conf_state *st, const struct conf_key *k, const char *v,
 	return 0;
 }
 
+/* One rmcp_listen address: HOST:PORT with HOST an IPv4 address, '*' or
+ * [IPv6], PORT a number or a UDP service name. */
+static int
+rmcp_parse_addr(struct conf_listen *l, const char *tok, size_t len,
+    char *msg, size_t msglen)
+{
+	struct servent *se;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char addr[PARAM_CONF_STR], *port, *host, *p;
+	long n;
+
+	memset(l, 0, sizeof(*l));
+	if (len >= sizeof(addr)) {
+		snprintf(msg, msglen, "rmcp_listen: address too long (at most "
+		    "%zu octets)", sizeof(addr) - 1);
+		return -1;
+	}
+	memcpy(addr, tok, len);
+	addr[len] = '\0';
+	host = addr;
+	if (addr[0] == '[') {
+		if ((p = strchr(addr, ']')) == NULL || p[1] != ':') {
+			snprintf(msg, msglen, "rmcp_listen: \"%.*s\": expected "
+			    "[IPv6]:PORT", CONF_SHOW, addr);
+			return -1;
+		}
+		*p = '\0';
+		host = addr + 1;
+		port = p + 2;
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			snprintf(msg, msglen, "rmcp_listen: \"%.*s\" is not an "
+			    "IPv6 address", CONF_SHOW, host);
+			return -1;
+		}
+	} else {
+		if ((port = strrchr(addr, ':')) == NULL ||
+		    strchr(addr, ':') != port) {
+			snprintf(msg, msglen, "rmcp_listen: \"%.*s\": expected "
+			    "HOST:PORT, e.g. *:50 or [::]:50", CONF_SHOW, addr);
+			return -1;
+		}
+		*port++ = '\0';
+		if (strcmp(host, "*") != 0 &&
+		    inet_pton(AF_INET, host, &a4) != 1) {
+			snprintf(msg, msglen, "rmcp_listen: \"%.*s\" is not an "
+			    "address; HOST is an IPv4 address, * (all IPv4 "
+			    "addresses) or [IPv6]", CONF_SHOW, host);
+			return -1;
+		}
+	}
+	if (isdigit((unsigned char)port[0])) {
+		if (parse_long(port, &n) == -1 || n < 1 || n > 65535) {
+			snprintf(msg, msglen, "rmcp_listen: bad port \"%.*s\"; "
+			    "allowed: 1 to 65535 or a service name", CONF_SHOW,
+			    port);
+			return -1;
+		}
+	} else {
+		for (p = port; islower((unsigned char)*p) ||
+		    isdigit((unsigned char)*p) || *p == '-'; p++)
+			;
+		if (port[0] == '\0' || *p != '\0' ||
+		    p - port > CONF_SERV_MAX ||
+		    (se = getservbyname(port, "udp")) == NULL) {
+			snprintf(msg, msglen, "rmcp_listen: bad port \"%.*s\"; "
+			    "allowed: 1 to 65535 or a UDP service name from "
+			    "/etc/services", CONF_SHOW, port);
+			return -1;
+		}
+		n = ntohs((unsigned short)se->s_port);
+	}
+	if (copy_str(l->host, sizeof(l->host), host) == -1)
+		return -1;
+	snprintf(l->port, sizeof(l->port), "%ld", n);
+	return 0;
+}
+
+/* "*:50 [::]:50": every address rmcpd binds, on one line. */
+static int
+set_rmcp_listen(struct conf_state *st, const struct conf_key *k,
+    const char *v, char *msg, size_t msglen)
+{
+	struct conf_listen l[PARAM_LISTEN_MAX];
+	const char *p = v;
+	size_t n = 0, len, i;
+
+	(void)k;
+	while (*p != '\0') {
+		len = strcspn(p, " \t");
+		if (n == PARAM_LISTEN_MAX) {
+			snprintf(msg, msglen, "rmcp_listen: too many addresses "
+			    "(at most %d)", PARAM_LISTEN_MAX);
+			return -1;
+		}
+		if (rmcp_parse_addr(&l[n], p, len, msg, msglen) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(l[i].host, l[n].host) == 0 &&
+			    strcmp(l[i].port, l[n].port) == 0) {
+				snprintf(msg, msglen, "rmcp_listen: %s port %s "
+				    "is listed twice", l[n].host, l[n].port);
+				return -1;
+			}
+		n++;
+		p += len;
+		p += strspn(p, " \t");
+	}
+	memcpy(st->c->rmcp_listen, l, n * sizeof(l[0]));
+	st->c->nrmcp_listen = n;
+	return 0;
+}
+
+/* Space-separated user names, or "none". */
+static int
+set_rmcp_users(struct conf_state *st, const struct conf_key *k,
+    const char *v, char *msg, size_t msglen)
+{
+	const char *p = v;
+	size_t len;
+
+	if (strcmp(v, "none") == 0)
+		return store_str(k, st->c, "", msg, msglen);
+	while (*p != '\0') {
+		len = strcspn(p, " \t");
+		if (!auth_valid_username(p, len)) {
+			snprintf(msg, msglen, "%s: \"%.*s\" is not a valid user "
+			    "name; use 1-%d letters, digits, '.', '_' or '-', "
+			    "not starting with '.' or '-', separated by "
+			    "spaces (or the whole value \"none\")%s", k->name,
+			    (int)(len < CONF_SHOW ? len : CONF_SHOW), p,
+			    PARAM_USER_MAX, hint(v));
+			return -1;
+		}
+		p += len;
+		p += strspn(p, " \t");
+	}
+	return store_str(k, st->c, v, msg, msglen);
+}
+
 void
 conf_default(struct conf *c)
 {
@@ -696,6 +892,29 @@ conf_default(struct conf *c)
 	c->auth_penalty_max_ms = 15000;
 	(void)copy_str(c->pid_file, sizeof(c->pid_file), "/run/pop3d.pid");
 	c->shutdown_grace = 30;
+	c->rmcp_enabled = 0;
+	(void)copy_str(c->rmcp_listen[0].host, sizeof(c->rmcp_listen[0].host),
+	    "*");
+	(void)copy_str(c->rmcp_listen[0].port, sizeof(c->rmcp_listen[0].port),
+	    "50");
+	(void)copy_str(c->rmcp_listen[1].host, sizeof(c->rmcp_listen[1].host),
+	    "::");
+	(void)copy_str(c->rmcp_listen[1].port, sizeof(c->rmcp_listen[1].port),
+	    "50");
+	c->nrmcp_listen = 2;
+	(void)copy_str(c->rmcp_user, sizeof(c->rmcp_user), "rmcpd");
+	c->rmcp_consent = RMCP_CONSENT_EXECBIT;
+	c->rmcp_ages = RMCP_AGES_OBFUSCATED;
+	c->rmcp_auth = 0;
+	(void)copy_str(c->rmcp_secrets_file, sizeof(c->rmcp_secrets_file),
+	    SYSCONFDIR "/rmcp.secrets");
+	c->rmcp_rate = 30;
+	c->rmcp_rate_burst = 10;
+	c->rmcp_auth_fail_max = 5;
+	c->rmcp_auth_fail_block = 900;
+	c->rmcp_pending_lifetime = 120;
+	c->rmcp_auth_lifetime = 900;
+	c->rmcp_table_size = RMCP_TABLE_DEFAULT;
 }
 
 static char *

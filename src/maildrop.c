@@ -6,9 +6,10 @@
  * Messages are streamed by pread() in large chunks through msgio.c.
  * UPDATE retakes the mbox lock, checks that the file still holds the burst
  * messages, removes the deleted ones through journal.c (keeping mail that
- * arrived during the session), keeps mode, owner and group, and sets atime
- * to now so that RMCP and biff read the box as "old".  Runs in the session
- * process as the mail user (never root).
+ * arrived during the session), keeps mode, owner and group, and sets the
+ * times that RMCP and biff read: a session that read mail leaves the box
+ * "old" (atime now), mail delivered later makes it "new" (mtime after
+ * atime).  Runs in the session process as the mail user (never root).
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -223,7 +224,14 @@ maildrop_open(struct maildrop *md, const char *path,
 		return MD_TEMP;
 	}
 
-	md->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* O_NOATIME: only UPDATE decides what the atime says (RMCP).  The
+	 * kernel allows it to the owner and to root; else read plainly. */
+	md->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    O_NOATIME);
+	md->noatime = md->fd != -1;
+	if (md->fd == -1 && errno == EPERM)
+		md->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
 	if (md->fd == -1) {
 		if (errno == ENOENT) {
 			/* No file is an empty maildrop; none is created. */
@@ -493,14 +501,20 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 		md->ndeleted = 0;
 		md->octets = 0;
 	}
-	/* atime now; mtime as it was before our rewrite (the last delivery),
-	 * so the box reads as "old" to RMCP and biff.  Mail that arrived
-	 * during the session was not shown: the box must still read as
-	 * "new", so the last read stays just before that delivery. */
-	ts[0].tv_sec = 0;
-	ts[0].tv_nsec = UTIME_NOW;
+	/* mtime as it was before our rewrite (the last delivery).  A session
+	 * that read mail makes the box "old" to RMCP and biff: atime now.
+	 * One that did not leaves the atime as it was (O_NOATIME kept our
+	 * reads from moving it; without it, as the burst found it).  Mail
+	 * that arrived during the session was not shown: the box must still
+	 * read as "new", so the last read stays before that delivery. */
 	ts[1] = st.st_mtim;
-	if (st.st_size > md->size) {
+	if (md->read_mail) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_NOW;
+	} else
+		ts[0] = md->noatime ? st.st_atim : md->st.st_atim;
+	if (st.st_size > md->size && (md->read_mail ||
+	    ts[0].tv_sec >= st.st_mtim.tv_sec)) {
 		ts[0] = st.st_mtim;
 		ts[0].tv_sec--;
 	}

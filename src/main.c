@@ -1,10 +1,13 @@
 /*
- * main.c: pop3d's options and mode choice; everything else lives in the
- * modules (the tests link them without this file).  Runs as whoever
- * started it: root for a real deployment, any user for tests and the
- * demo.
+ * main.c: pop3d's options and mode choice (daemon, -F foreground
+ * listener, -i one connection on stdin/stdout, -t check); everything else
+ * lives in the modules (the tests link them without this file).  Runs as
+ * whoever started it: root for a real deployment, any user for tests and
+ * the demo.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +16,12 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "pop3.h"
 #include "privsep.h"
+#include "sd.h"
 #include "session.h"
 
 #define DEFAULT_CONF	SYSCONFDIR "/postern.conf"
@@ -25,14 +30,19 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: pop3d [-deFitV] [-f file]\n"
+	    "usage: pop3d [-deFitV] [-f file] [-i [-p pop3|pop2]]\n"
 	    "       pop3d -P    (read a password on stdin, print a hash)\n"
+	    "  (no -i, -F, -t)  daemon: detach, write pid_file, log to "
+	    "syslog\n"
 	    "  -i  serve one connection on stdin/stdout (inetd, systemd "
 	    "Accept=yes)\n"
-	    "  -F  standalone listener in the foreground\n"
+	    "  -p  the protocol -i speaks: pop3 (default) or pop2\n"
+	    "  -F  standalone listener in the foreground (systemd "
+	    "Accept=no)\n"
 	    "  -t  check the configuration and exit\n"
 	    "  -f  configuration file (default " DEFAULT_CONF ")\n"
-	    "  -d  debug logging    -e  log to stderr    -V  version\n");
+	    "  -d  debug logging    -e  log to stderr (a daemon keeps it)\n"
+	    "  -V  version\n");
 	exit(1);
 }
 
@@ -75,11 +85,14 @@ main(int argc, char *argv[])
 {
 	static struct conf conf;
 	struct privsep_preauth pa;
+	struct listener_opts lo;
 	const char *file = NULL;
-	char err[1024];
+	char err[1024], abs[PARAM_PATH_MAX];
 	int ch, inetd = 0, fg = 0, test = 0, debug = 0, to_stderr = 0;
+	int proto = 0;
+	bool as_daemon;
 
-	while ((ch = getopt(argc, argv, "def:FiPtV")) != -1) {
+	while ((ch = getopt(argc, argv, "def:Fip:PtV")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -96,6 +109,14 @@ main(int argc, char *argv[])
 		case 'i':
 			inetd = 1;
 			break;
+		case 'p':
+			if (strcmp(optarg, "pop3") == 0)
+				proto = PROTO_POP3;
+			else if (strcmp(optarg, "pop2") == 0)
+				proto = PROTO_POP2;
+			else
+				usage();
+			break;
 		case 'P':
 			return make_hash();
 		case 't':
@@ -108,35 +129,43 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc || (inetd && fg))
+	/* A listener's protocols come from its listen lines. */
+	if (optind != argc || (inetd && fg) || (proto != 0 && !inetd))
 		usage();
+	as_daemon = !inetd && !fg && !test;
 
+	/* A daemon works in "/": SIGHUP must find a relative file again. */
+	if (as_daemon && file != NULL && file[0] != '/') {
+		if (realpath(file, abs) == NULL) {
+			fprintf(stderr, "pop3d: %s: %s\n", file,
+			    strerror(errno));
+			return 1;
+		}
+		file = abs;
+	}
 	if (conf_load(&conf, file ? file : DEFAULT_CONF, file == NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "pop3d: %s\n", err);
 		return 1;
 	}
 	if (test) {
-		if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1) {
+		if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
+		    listener_check_conf(&conf, err, sizeof(err)) == -1) {
 			fprintf(stderr, "pop3d: %s: %s\n", conf.file, err);
 			return 1;
 		}
 		printf("%s: configuration OK\n", conf.file);
 		return 0;
 	}
-	if (!inetd && !fg) {
-		fprintf(stderr, "pop3d: choose a mode: -i to serve one "
-		    "connection on stdin/stdout (inetd, systemd), -F for a "
-		    "foreground listener\n");
-		usage();
-	}
 
-	/* Under inetd, stderr is the client's socket: syslog unless -e. */
-	log_init("pop3d", to_stderr || fg, conf.syslog_facility,
+	/* Under inetd, stderr is the client's socket: syslog unless -e.
+	 * A daemon talks to the terminal until it has detached. */
+	log_init("pop3d", to_stderr || !inetd, conf.syslog_facility,
 	    debug ? LOG_DEBUG : conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1) {
+	if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
+	    listener_check_conf(&conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", conf.file, err);
 		return 1;
 	}
@@ -145,12 +174,36 @@ main(int argc, char *argv[])
 		    "privilege separation by user or chroot",
 		    (unsigned long)geteuid());
 
-	if (inetd)
-		return session_run(&conf, &pa, STDIN_FILENO, STDOUT_FILENO);
+	if (inetd) {
+		sd_listen_forget();
+		return session_run_proto(&conf, &pa, proto != 0 ? proto :
+		    PROTO_POP3, STDIN_FILENO, STDOUT_FILENO);
+	}
 
-	if (listener_bind(&conf, err, sizeof(err)) == -1) {
+	(void)sd_notify_init();
+	if (as_daemon && daemon_pidfile_open(conf.pid_file, err,
+	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}
-	return listener_run(&conf, &pa);
+	if (listener_open(&conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		daemon_pidfile_remove();
+		return 1;
+	}
+	if (as_daemon) {
+		if (daemon_detach(to_stderr, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			daemon_pidfile_remove();
+			return 1;
+		}
+		log_init("pop3d", to_stderr, conf.syslog_facility,
+		    debug ? LOG_DEBUG : conf.log_level);
+		log_info("started as a daemon, pid %ld", (long)getpid());
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.daemon = as_daemon;
+	lo.debug = debug != 0;
+	lo.conf_missing_ok = file == NULL;
+	return listener_run(&conf, &pa, &lo);
 }

@@ -157,6 +157,7 @@ trans_retr(void *ctx, int argc, char **argv)
 		return CMD_CONTINUE;
 	session_reply(s, "+OK %" PRIu64 " octets", s->md.scan.msgs[i].octets);
 	note_access(s, i);
+	s->md.read_mail = true;		/* RMCP: the box reads as old */
 	s->nretr++;
 	s->oretr += s->md.scan.msgs[i].octets;
 	return send_message(s, i, -1);
@@ -181,6 +182,7 @@ trans_top(void *ctx, int argc, char **argv)
 	}
 	session_reply(s, "+OK top of message follows");
 	note_access(s, i);
+	s->md.read_mail = true;		/* RMCP: the box reads as old */
 	return send_message(s, i, (int64_t)n);
 }
 

@@ -4,7 +4,9 @@
  * the privilege boundary).  The pre-auth child drops to an unprivileged
  * user in an empty chroot before it reads a byte from the network
  * (popa3d's model); the session master, which started as root, drops to
- * the mail user after a good login and never regains root.  The master
+ * the mail user after a good login, keeping only the mail group (so it can
+ * make dotlocks in a spool like Debian's root:mail 2775 /var/mail), and
+ * never regains root; both drops are verified afterwards.  The master
  * reads the child's hand-off as it would read a network peer: every
  * length is bounded.
  */
@@ -26,6 +28,9 @@
 #include "log.h"
 #include "privsep.h"
 
+/* Supplementary groups a dropped process keeps: the mail group at most. */
+#define PRIVSEP_GROUPS_MAX	1
+
 /* true if dir holds nothing but "." and "..". */
 static bool
 dir_is_empty(const char *dir)
@@ -46,12 +51,44 @@ dir_is_empty(const char *dir)
 	return empty;
 }
 
+/* Whether a missing mail_group was logged: once per daemon, the
+ * sessions inherit the flag from the listener. */
+static bool	mail_group_warned;
+
+/*
+ * Resolves c->mail_group.  Returns 1 with *gid_r, or 0 when none is
+ * configured or the group does not exist (logged once: the session then
+ * goes without it, and dotlocks in a group-writable spool will fail).
+ */
+static int
+mail_group_gid(const struct conf *c, gid_t *gid_r)
+{
+	struct group *gr;
+
+	if (c->mail_group[0] == '\0')
+		return 0;
+	errno = 0;
+	if ((gr = getgrnam(c->mail_group)) != NULL) {
+		*gid_r = gr->gr_gid;
+		return 1;
+	}
+	if (!mail_group_warned) {
+		mail_group_warned = true;
+		log_warnx("mail_group \"%s\" does not exist%s%s; sessions "
+		    "run without it (set mail_group = none to silence this)",
+		    c->mail_group, errno != 0 ? ": " : "",
+		    errno != 0 ? strerror(errno) : "");
+	}
+	return 0;
+}
+
 int
 privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
     char *errstr_r, size_t errlen)
 {
 	struct passwd *pw;
 	struct stat st;
+	gid_t gid;
 
 	memset(p, 0, sizeof(*p));
 	if (geteuid() != 0) {
@@ -102,14 +139,44 @@ privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 		snprintf(errstr_r, errlen, "chroot path too long");
 		return -1;
 	}
+	/* A missing mail_group is worth a word at start-up, not an error. */
+	(void)mail_group_gid(c, &gid);
 	return 0;
 }
 
-/* Drops to uid/gid with exactly one group; then proves root is gone. */
-static int
-drop_ids(uid_t uid, gid_t gid, char *errstr_r, size_t errlen)
+/* true if the supplementary groups are exactly groups[0, n). */
+static bool
+groups_are(const gid_t *groups, size_t n)
 {
-	if (setgroups(1, &gid) == -1 ||
+	gid_t got[PRIVSEP_GROUPS_MAX + 1];
+	size_t i, j;
+	int m;
+
+	if ((m = getgroups(PRIVSEP_GROUPS_MAX + 1, got)) == -1 ||
+	    (size_t)m != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n && got[j] != groups[i]; j++)
+			;
+		if (j == n)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Drops to uid/gid with exactly the supplementary groups[0, ngroups)
+ * (style.md 6: setgroups, setresgid, setresuid); then proves that root
+ * cannot be regained and that nothing else was kept.
+ */
+static int
+drop_ids(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+    char *errstr_r, size_t errlen)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (setgroups(ngroups, groups) == -1 ||
 	    setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
 		snprintf(errstr_r, errlen, "cannot drop privileges to "
@@ -117,9 +184,18 @@ drop_ids(uid_t uid, gid_t gid, char *errstr_r, size_t errlen)
 		    (unsigned long)gid, strerror(errno));
 		return -1;
 	}
-	if (setuid(0) != -1 || seteuid(0) != -1) {
+	if (setuid(0) != -1 || seteuid(0) != -1 ||
+	    (gid != 0 && setgid(0) != -1)) {
 		snprintf(errstr_r, errlen, "root could be regained after "
 		    "dropping privileges");
+		return -1;
+	}
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) ==
+	    -1 || ru != uid || eu != uid || su != uid || rg != gid ||
+	    eg != gid || sg != gid || !groups_are(groups, ngroups)) {
+		snprintf(errstr_r, errlen, "ids or groups are not the ones "
+		    "dropped to (uid %lu gid %lu and %zu groups)",
+		    (unsigned long)uid, (unsigned long)gid, ngroups);
 		return -1;
 	}
 	return 0;
@@ -137,7 +213,7 @@ privsep_drop_preauth(const struct privsep_preauth *p)
 		fatal("chroot %s", p->chroot_dir);
 	if (chdir("/") == -1)
 		fatal("chdir /");
-	if (drop_ids(p->uid, p->gid, err, sizeof(err)) == -1)
+	if (drop_ids(p->uid, p->gid, &p->gid, 1, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
@@ -145,18 +221,21 @@ int
 privsep_drop_user(const struct conf *c, const struct auth_user *u,
     char *errstr_r, size_t errlen)
 {
-	uid_t uid = u->uid;
-	gid_t gid = u->gid;
+	gid_t groups[PRIVSEP_GROUPS_MAX];
+	size_t n = 0;
 
-	(void)c;
 	if (geteuid() != 0)
 		return 0;	/* already the invoking user: nothing to do */
-	if (uid == 0) {
+	if (u->uid == 0) {
 		snprintf(errstr_r, errlen, "refusing to serve a maildrop as "
 		    "uid 0");
 		return -1;
 	}
-	return drop_ids(uid, gid, errstr_r, errlen);
+	/* Only the spool's group, never root's groups nor the user's own
+	 * supplementary groups: a session needs nothing else. */
+	if (mail_group_gid(c, &groups[0]) == 1)
+		n = 1;
+	return drop_ids(u->uid, u->gid, groups, n, errstr_r, errlen);
 }
 
 /* Wire format of the hand-off, both ways: a header of three 32-bit

@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "log.h"
 #include "maildrop.h"
+#include "pop2.h"
 #include "pop3.h"
 #include "privsep.h"
 #include "session.h"
@@ -176,13 +177,16 @@ make_id(struct session *s)
 }
 
 /* Verifies one hand-off and, on success, prepares the TRANSACTION state.
- * Returns PRIVSEP_* and the text for the child (or "" for OK). */
+ * Returns PRIVSEP_* and the text for the child (or "" for OK), worded for
+ * the session's protocol: POP3's "-ERR [CODE] ..." (RFC 3206), POP2's
+ * "- ..." (RFC 937: the child then closes, whatever the verdict). */
 static int
 check_login(struct session *s, struct privsep_creds *cr, char *text,
     size_t textlen)
 {
 	const struct conf *c = s->conf;
 	char err[256], path[PARAM_PATH_MAX], safe[PARAM_USER_MAX * 4 + 8];
+	bool pop2 = s->proto == PROTO_POP2;
 	int r, delay;
 
 	log_sanitize(cr->user, strlen(cr->user), safe, sizeof(safe));
@@ -191,14 +195,14 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		r = AUTH_FAIL;
 		snprintf(err, sizeof(err), "invalid user name");
 	} else
-		r = auth_login(c, cr->user, cr->pass, &s->au, err,
-		    sizeof(err));
+		r = auth_login(c, cr->user, cr->pass, s->family != 0 ?
+		    s->addr : NULL, &s->au, err, sizeof(err));
 	explicit_bzero(cr->pass, sizeof(cr->pass));
 	if (r == AUTH_ERROR) {
 		log_warnx("authentication error user=%s addr=%s: %s", safe,
 		    s->addr, err);
-		snprintf(text, textlen, "-ERR [SYS/TEMP] cannot check "
-		    "passwords now; try again later");
+		snprintf(text, textlen, "%s cannot check passwords now; try "
+		    "again later", pop2 ? "-" : "-ERR [SYS/TEMP]");
 		return PRIVSEP_CLOSE;
 	}
 	if (r != AUTH_OK) {
@@ -217,12 +221,13 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 				;
 		}
 		if (s->tries >= c->auth_max_tries) {
-			snprintf(text, textlen, "-ERR [AUTH] invalid user "
-			    "name or password; too many failures, closing");
+			snprintf(text, textlen, "%s invalid user name or "
+			    "password; too many failures, closing",
+			    pop2 ? "-" : "-ERR [AUTH]");
 			return PRIVSEP_CLOSE;
 		}
-		snprintf(text, textlen, "-ERR [AUTH] invalid user name or "
-		    "password");
+		snprintf(text, textlen, "%s invalid user name or password",
+		    pop2 ? "-" : "-ERR [AUTH]");
 		return PRIVSEP_FAIL;
 	}
 
@@ -238,14 +243,14 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 	if (r == -1) {
 		log_warnx("user=%s: cannot form the maildrop path from "
 		    "\"%s\"", s->user, c->maildrop);
-		snprintf(text, textlen, "-ERR [SYS/PERM] maildrop location "
-		    "misconfigured; tell your administrator");
+		snprintf(text, textlen, "%s maildrop location misconfigured; "
+		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
 	if (privsep_drop_user(c, &s->au, err, sizeof(err)) == -1) {
 		log_warnx("user=%s: %s", s->user, err);
-		snprintf(text, textlen, "-ERR [SYS/PERM] this account cannot "
-		    "be served; tell your administrator");
+		snprintf(text, textlen, "%s this account cannot be served; "
+		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
 	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
@@ -256,16 +261,20 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		return PRIVSEP_OK;
 	case MD_INUSE:
 		log_info("user=%s addr=%s maildrop in use", s->user, s->addr);
-		snprintf(text, textlen, "-ERR [IN-USE] %s", err);
+		/* design.md §6: POP2's HELO on a locked maildrop. */
+		snprintf(text, textlen, "%s %s", pop2 ? "- mailbox busy:" :
+		    "-ERR [IN-USE]", err);
 		return PRIVSEP_CLOSE;
 	case MD_PERM:
 		log_warnx("user=%s maildrop %s refused: %s", s->user, path,
 		    err);
-		snprintf(text, textlen, "-ERR [SYS/PERM] %s", err);
+		snprintf(text, textlen, "%s %s", pop2 ? "-" :
+		    "-ERR [SYS/PERM]", err);
 		return PRIVSEP_CLOSE;
 	default:
 		log_warnx("user=%s maildrop %s: %s", s->user, path, err);
-		snprintf(text, textlen, "-ERR [SYS/TEMP] %s", err);
+		snprintf(text, textlen, "%s %s", pop2 ? "-" :
+		    "-ERR [SYS/TEMP]", err);
 		return PRIVSEP_CLOSE;
 	}
 }
@@ -313,6 +322,13 @@ int
 session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
     int wfd)
 {
+	return session_run_proto(c, pa, PROTO_POP3, rfd, wfd);
+}
+
+int
+session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
+    int proto, int rfd, int wfd)
+{
 	struct session *s;
 	int sp[2], r;
 	pid_t pid;
@@ -323,6 +339,7 @@ session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
 	}
 	s->conf = c;
 	s->pa = pa;
+	s->proto = proto;
 	s->rfd = rfd;
 	s->wfd = wfd;
 	s->psfd = -1;
@@ -353,6 +370,8 @@ session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
 		close(sp[0]);
 		s->psfd = sp[1];
 		privsep_drop_preauth(pa);
+		if (proto == PROTO_POP2)
+			pop2_auth_run(s);
 		pop3_auth_run(s);
 		/* NOTREACHED */
 	default:
@@ -365,9 +384,13 @@ session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
 		free(s);
 		return r == 0x100 ? 0 : r;
 	}
-	s->state = POP3_ST_TRANS;
 	s->io.wtimeout_ms = c->timeout_trans * 1000;
-	r = pop3_trans_run(s);
+	if (proto == PROTO_POP2)
+		r = pop2_run(s);
+	else {
+		s->state = POP3_ST_TRANS;
+		r = pop3_trans_run(s);
+	}
 	iobuf_free(&s->io);
 	free(s);
 	return r;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: every test, plainly (gcc), a warning-free build with clang,
-# then everything again under AddressSanitizer + UBSan, and a short fuzz
-# run.  Ends with one line "N passed, N failed".
+# then everything again under AddressSanitizer + UBSan, the unit suites
+# and the account tests (system users, PAM) of a PAM=1 build, and a short
+# fuzz run.  Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -52,6 +53,14 @@ if build sanitizers SANITIZE=1; then
 	tally unit-san "$log/unit-san.log"
 	step e2e-san make -s SANITIZE=1 check-e2e
 	tally e2e-san "$log/e2e-san.log"
+fi
+# PAM=1 (build-pam/): userdb = pam exists; test_accounts logs in through
+# the "pop3" PAM service (as root; skipped otherwise).
+if build pam PAM=1; then
+	step unit-pam make -s PAM=1 check-unit
+	tally unit-pam "$log/unit-pam.log"
+	step e2e-pam ./tests/e2e/run.sh build-pam test_accounts
+	tally e2e-pam "$log/e2e-pam.log"
 fi
 if [ -x tests/fuzz/build.sh ]; then
 	step fuzz ./tests/fuzz/build.sh run "${FUZZ_SECONDS:-10}"

@@ -715,7 +715,15 @@ void
 rmcpd_log_stats(struct rmcpd *d)
 {
 	const struct rmcp_stats *s = &d->st.stats;
+	unsigned long n = 0;
+	int k;
 
+	for (k = 0; k < RL_KINDS; k++) {
+		n += d->rl[k].suppressed;
+		d->rl[k].suppressed = 0;
+	}
+	if (n > 0)
+		log_notice("%lu log lines suppressed in the last minute", n);
 	log_info("datagrams=%llu polls=%llu status=%llu authreq=%llu "
 	    "authok=%llu authfail=%llu dropped: malformed=%llu privport=%llu "
 	    "rate=%llu blocked=%llu nopending=%llu busy=%llu",

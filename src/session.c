@@ -369,6 +369,11 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 	case 0:
 		close(sp[0]);
 		s->psfd = sp[1];
+		/* The pre-auth child reports nothing to the listener. */
+		if (listener_report_fd != -1) {
+			close(listener_report_fd);
+			listener_report_fd = -1;
+		}
 		privsep_drop_preauth(pa);
 		if (proto == PROTO_POP2)
 			pop2_auth_run(s);

@@ -733,6 +733,9 @@ class Server:
             "auth_max_tries": "3",
             "lock_timeout": "10",
             "log_level": log_level,
+            # every test connects from 127.0.0.1, often more than the
+            # default 60 a minute; the limit tests set their own
+            "max_conn_per_min": "100000",
         }
         if conf:
             self.conf.update(conf)

@@ -193,7 +193,7 @@ END_TEST
 /* D-R2 lengths: 5 to 512 octets; the 64-octet name bound of D-R1. */
 START_TEST(test_parse_lengths)
 {
-	uint8_t buf[RMCP_DGRAM_MAX + 2];
+	uint8_t buf[RMCP_DGRAM_MAX + 2], secret[RMCP_DGRAM_MAX];
 	struct rmcp_req r;
 	size_t n;
 
@@ -223,9 +223,11 @@ START_TEST(test_parse_lengths)
 	buf[65] = '\0';
 	ck_assert_uint_eq(rmcp_put_poll(buf + 100, 300, (char *)buf), 0);
 	ck_assert_uint_eq(rmcp_put_poll(buf, 6, "alice"), 0);
-	ck_assert_uint_eq(rmcp_put_auth(buf, sizeof(buf), 1, buf, 509), 0);
-	ck_assert_uint_eq(rmcp_put_auth(buf, sizeof(buf), 1, buf + 1, 508),
+	memset(secret, 'c', sizeof(secret));
+	ck_assert_uint_eq(rmcp_put_auth(buf, sizeof(buf), 1, secret, 509), 0);
+	ck_assert_uint_eq(rmcp_put_auth(buf, sizeof(buf), 1, secret, 508),
 	    512);
+	ck_assert_uint_eq(rmcp_put_auth(buf, 511, 1, secret, 508), 0);
 }
 END_TEST
 

@@ -58,6 +58,12 @@ struct conf {
 	bool	 mboxrd;			/* default false (mboxo) */
 	struct lock_conf lock;			/* lock_order, lock_timeout,
 						   dotlock_stale */
+	char	 pop2_folder_dir[PARAM_PATH_MAX];	/* POP2 FOLD names
+						   resolve here; a maildrop
+						   template (%u, ~/), default
+						   ~/Mail */
+	int	 pop2_timeout_session;		/* seconds after a POP2 login,
+						   default 1800 */
 	int	 log_level;			/* LOG_INFO; "debug" -> LOG_DEBUG */
 	int	 syslog_facility;		/* LOG_MAIL */
 	struct conf_listen listen[PARAM_LISTEN_MAX];

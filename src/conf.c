@@ -78,6 +78,8 @@ static int	set_path(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_maildrop(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	set_folder_dir(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	set_int(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_word(struct conf_state *, const struct conf_key *,
@@ -179,6 +181,11 @@ static const struct conf_key keys[] = {
 	/* RFC 1939 §3 asks for at least 600; lower is the admin's choice. */
 	{ "timeout_session",	set_int,	NUM(timeout_trans), 10, 86400,
 	    "seconds", NULL },
+	/* RFC 937 leaves both open; UW ipop2d: 30 minutes after login. */
+	{ "pop2_folder_dir",	set_folder_dir,	STR(pop2_folder_dir), 0, 0,
+	    NULL, NULL },
+	{ "pop2_timeout_session", set_int,	NUM(pop2_timeout_session), 10,
+	    86400, "seconds", NULL },
 	{ "auth_fail_delay",	set_int,	NUM(auth_fail_delay_ms), 0, 60000,
 	    "milliseconds", NULL },
 	{ "auth_max_tries",	set_int,	NUM(auth_max_tries), 1, 100,
@@ -348,6 +355,30 @@ set_maildrop(struct conf_state *st, const struct conf_key *k, const char *v,
 		snprintf(msg, msglen, "%s: \"%.*s\" names a directory; it must "
 		    "name the mbox file, e.g. /var/mail/%%u", k->name,
 		    CONF_SHOW, v);
+		return -1;
+	}
+	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] != 'u' && p[1] != '%') {
+			snprintf(msg, msglen, "%s: \"%.*s\": unknown escape "
+			    "\"%%%.1s\"; allowed are %%u (the user name) and "
+			    "%%%% (a percent sign)", k->name, CONF_SHOW, v,
+			    p + 1);
+			return -1;
+		}
+	}
+	return store_str(k, st->c, v, msg, msglen);
+}
+
+/* A directory template: absolute or "~/...", escapes %u and %% only. */
+static int
+set_folder_dir(struct conf_state *st, const struct conf_key *k,
+    const char *v, char *msg, size_t msglen)
+{
+	const char *p;
+
+	if (v[0] != '/' && strncmp(v, "~/", 2) != 0) {
+		snprintf(msg, msglen, "%s: \"%.*s\" must be an absolute path "
+		    "or start with \"~/\"", k->name, CONF_SHOW, v);
 		return -1;
 	}
 	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
@@ -869,6 +900,9 @@ conf_default(struct conf *c)
 	(void)copy_str(c->maildrop, sizeof(c->maildrop), "/var/mail/%u");
 	c->timeout_auth = PARAM_TIMEOUT_AUTH;
 	c->timeout_trans = PARAM_TIMEOUT_TRANS;
+	(void)copy_str(c->pop2_folder_dir, sizeof(c->pop2_folder_dir),
+	    "~/Mail");
+	c->pop2_timeout_session = 1800;
 	c->auth_fail_delay_ms = PARAM_AUTH_DELAY_MS;
 	c->auth_max_tries = PARAM_AUTH_TRIES;
 	c->max_line = PARAM_LINE_DEFAULT;

@@ -61,25 +61,15 @@ static const struct cmd_entry pop2_table[] = {
 const char *
 pop2_folder_dir(const struct conf *c)
 {
-#ifdef CONF_HAS_POP2
-	if (c->pop2_folder_dir[0] != '\0')
-		return c->pop2_folder_dir;
-#else
-	(void)c;
-#endif
-	return POP2_FOLDER_DIR_DEFAULT;
+	return c->pop2_folder_dir[0] != '\0' ? c->pop2_folder_dir :
+	    POP2_FOLDER_DIR_DEFAULT;
 }
 
 int
 pop2_timeout_session(const struct conf *c)
 {
-#ifdef CONF_HAS_POP2
-	if (c->pop2_timeout_session > 0)
-		return c->pop2_timeout_session;
-#else
-	(void)c;
-#endif
-	return POP2_TIMEOUT_SESSION;
+	return c->pop2_timeout_session > 0 ? c->pop2_timeout_session :
+	    POP2_TIMEOUT_SESSION;
 }
 
 bool

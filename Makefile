@@ -106,24 +106,31 @@ check: check-deps
 # as templates with @SBINDIR@ and @SYSCONFDIR@.  An existing
 # postern.conf or pam.d/pop3 is left alone.
 UNITS		 = pop3d.socket pop3d.service pop3d-inetd.socket \
-		   pop3d-inetd@.service
+		   pop3d-inetd@.service rmcpd.socket rmcpd.service
 SUBST		 = sed -e '/^\# Template: /d' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		       -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 # The example's passwd_file line shows the compiled-in default.
 CONF_SUBST	 = sed -e 's|^\#passwd_file = /etc/|\#passwd_file = $(SYSCONFDIR)/|'
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(B)/pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 0644 man/pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
+	install -m 0755 $(B)/rmcpd $(DESTDIR)$(SBINDIR)/rmcpd
+	install -m 0755 $(B)/rmcp $(DESTDIR)$(BINDIR)/rmcp
+	install -m 0644 man/rmcpd.8 $(DESTDIR)$(MANDIR)/man8/rmcpd.8
+	install -m 0644 man/rmcp.1 $(DESTDIR)$(MANDIR)/man1/rmcp.1
 	install -m 0644 man/postern.conf.5 $(DESTDIR)$(MANDIR)/man5/postern.conf.5
 	$(CONF_SUBST) etc/postern.conf > $(DESTDIR)$(DOCDIR)/postern.conf.example
 	chmod 0644 $(DESTDIR)$(DOCDIR)/postern.conf.example
 	$(SUBST) etc/inetd.conf.example > $(DESTDIR)$(DOCDIR)/inetd.conf.example
 	chmod 0644 $(DESTDIR)$(DOCDIR)/inetd.conf.example
+	$(SUBST) etc/rmcpd.inetd.example > $(DESTDIR)$(DOCDIR)/rmcpd.inetd.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/rmcpd.inetd.example
 	for u in $(UNITS); do \
 	    $(SUBST) etc/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \

@@ -119,6 +119,10 @@ struct conf {
 						   4096 */
 };
 
+/* The number of keys the parser knows (each documented in
+ * etc/postern.conf and postern.conf(5)). */
+size_t	conf_nkeys(void);
+
 /* Fills c with the defaults. */
 void	conf_default(struct conf *c);
 

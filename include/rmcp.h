@@ -286,7 +286,7 @@ struct rmcpd_user;
 struct rmcpd_secret;
 
 struct rmcpd_db {
-	bool			 use_file;	/* userdb names the passwd-file */
+	bool			 use_file;	/* userdb: passwd-file */
 	struct rmcpd_user	*users;		/* sorted, one per name */
 	size_t			 nusers;
 	struct rmcpd_secret	*secrets;	/* sorted, one per name */

@@ -257,6 +257,12 @@ static const struct conf_key keys[] = {
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+size_t
+conf_nkeys(void)
+{
+	return NKEYS;
+}
+
 /* Copies s into a fixed buffer; -1 if it does not fit. */
 static int
 copy_str(char *dst, size_t size, const char *s)
@@ -870,9 +876,9 @@ set_rmcp_users(struct conf_state *st, const struct conf_key *k,
 	while (*p != '\0') {
 		len = strcspn(p, " \t");
 		if (!auth_valid_username(p, len)) {
-			snprintf(msg, msglen, "%s: \"%.*s\" is not a valid user "
-			    "name; use 1-%d letters, digits, '.', '_' or '-', "
-			    "not starting with '.' or '-', separated by "
+			snprintf(msg, msglen, "%s: \"%.*s\" is not a valid "
+			    "user name; use 1-%d letters, digits, '.', '_' or "
+			    "'-', not starting with '.' or '-', separated by "
 			    "spaces (or the whole value \"none\")%s", k->name,
 			    (int)(len < CONF_SHOW ? len : CONF_SHOW), p,
 			    PARAM_USER_MAX, hint(v));

@@ -349,6 +349,7 @@ p2_retr(void *ctx, int argc, char **argv)
 		s->end = "error";
 		return CMD_CLOSE;
 	}
+	s->md.read_mail = true;		/* RMCP: the box reads as old */
 	s->nretr++;
 	s->oretr += o;
 	s->state = POP2_ST_NEXT;

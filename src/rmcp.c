@@ -217,7 +217,8 @@ rmcp_ages(const struct timespec *now, const struct timespec *mtime,
 	bool is_new;
 
 	is_new = mtime->tv_sec > atime->tv_sec ||
-	    (mtime->tv_sec == atime->tv_sec && mtime->tv_nsec >= atime->tv_nsec);
+	    (mtime->tv_sec == atime->tv_sec &&
+	    mtime->tv_nsec >= atime->tv_nsec);
 	if (!real) {
 		/* p.3: (0, 0, 1) is new mail, (0, 1, 0) old mail. */
 		*a_r = is_new ? 0 : 1;

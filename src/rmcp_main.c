@@ -183,7 +183,8 @@ open_socket(const char *host, const char *port)
 	/* The first address that takes a socket: a poll goes once. */
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd != -1 && connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (fd != -1 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 			e = errno;
 			close(fd);
 			fd = -1;

@@ -1,15 +1,14 @@
 /*
  * rmcpd.c: the RFC 1339 responder.  One long-lived process answers polls
  * on its UDP sockets, one reply per request and never a retransmission:
- * rmcp.c decides what to answer; this file finds the user (the passwd-file
- * and the system accounts, as pop3d does), resolves and validates the
- * maildrop path as pop3d does, stats the maildrop (never opens or reads
- * it: that would change its atime and so the answer), checks RMCP secrets
- * with crypt(3), and sends the reply from the address the request came to
- * (IP_PKTINFO, IPV6_RECVPKTINFO).  The passwd-file and the secrets file are
- * read at start, as root, before the privileges are dropped (SIGHUP reads
- * them again if they are still readable).  After rmcpd_main.c has bound
- * the sockets everything here runs as the unprivileged rmcp_user, or as the
+ * rmcp.c decides what to answer, rmcpd_db.c finds the user and the
+ * maildrop path as pop3d does, and this file stats the maildrop (never
+ * opens or reads it: that would change its atime and so the answer),
+ * checks RMCP secrets with crypt(3), binds or adopts the sockets, and
+ * sends each reply from the address the request came to (IP_PKTINFO,
+ * IPV6_RECVPKTINFO).  rmcpd_new() and rmcpd_bind() run as root at start
+ * (the passwd-file and the secrets file are read then); everything after
+ * rmcpd_main.c's drop runs as the unprivileged rmcp_user, or as the
  * invoking user when not started as root.  A peer's datagram never makes
  * it exit; its log lines are rate-limited per kind.
  */
@@ -22,13 +21,11 @@
 #include <netinet/in.h>
 
 #include <crypt.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -168,6 +165,7 @@ rmcpd_status(struct rmcpd *d, const char *name, bool name_ok,
 	struct timespec now;
 	struct stat sb;
 	bool ok;
+	int e;
 
 	*a_r = *r_r = 0;
 	/* Every name goes through pop3d's validation before a path. */
@@ -179,13 +177,14 @@ rmcpd_status(struct rmcpd *d, const char *name, bool name_ok,
 	}
 	/* lstat: a symbolic link is no maildrop to pop3d (O_NOFOLLOW). */
 	if (lstat(path, &sb) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR) {
+		e = errno;
+		if (e == ENOENT || e == ENOTDIR) {
 			*why_r = "no maildrop";
 			return;
 		}
-		rlog(d, RL_STAT, LOG_WARNING, "maildrop %s: %s (rmcpd needs "
-		    "search permission on its directory)", path,
-		    strerror(errno));
+		rlog(d, RL_STAT, LOG_WARNING, "maildrop %s: %s%s", path,
+		    strerror(e), e == EACCES ? " (rmcpd needs search "
+		    "permission on every directory above it)" : "");
 		*why_r = "cannot stat the maildrop";
 		return;
 	}

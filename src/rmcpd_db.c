@@ -39,7 +39,8 @@
 
 struct rmcpd_user {
 	char		 name[RMCP_NAME_MAX + 1];
-	char		*path;		/* NULL: cannot be resolved */
+	char		*path;		/* NULL: locked, uid 0, or no
+					   path: no usable user */
 	size_t		 line;		/* first line wins, as in auth.c */
 };
 
@@ -76,9 +77,9 @@ open_private(const char *file, const char *what, bool secret,
 	if (!S_ISREG(sb.st_mode) || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	    (secret && (sb.st_mode & S_IROTH) != 0) ||
 	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
-		snprintf(errstr_r, errlen, "%s %s refused: it must be a regular "
-		    "file owned by root (or the server's user), writable by "
-		    "the owner only%s", what, file, secret ?
+		snprintf(errstr_r, errlen, "%s %s refused: it must be a "
+		    "regular file owned by root (or the server's user), "
+		    "writable by the owner only%s", what, file, secret ?
 		    " and not readable by others" : "");
 		fclose(fp);
 		return NULL;
@@ -185,8 +186,9 @@ add_line(const struct conf *c, char *line, bool secrets, void **arr,
 		*why_r = "maildrop must be an absolute path";
 		return -1;
 	}
-	/* Locked accounts and uid 0 are no users to pop3d: none here. */
-	if (locked(f[1]) || (!secrets && uid == 0))
+	/* A locked secret is none.  A locked account or uid 0 is no user
+	 * to pop3d, but the passwd-file still knows it: it decides. */
+	if (secrets && locked(f[1]))
 		return 0;
 	if (*n == *cap) {
 		*cap = *cap == 0 ? 64 : *cap * 2;
@@ -204,8 +206,8 @@ add_line(const struct conf *c, char *line, bool secrets, void **arr,
 		u = (struct rmcpd_user *)*arr + *n;
 		memcpy(u->name, f[0], strlen(f[0]) + 1);
 		u->line = lineno;
-		u->path = file_user_path(c, f[0], (uid_t)uid,
-		    nf == 5 ? f[4] : "");
+		u->path = locked(f[1]) || uid == 0 ? NULL :
+		    file_user_path(c, f[0], (uid_t)uid, nf == 5 ? f[4] : "");
 	}
 	(*n)++;
 	return 0;
@@ -394,14 +396,15 @@ rmcpd_db_listed(const char *list, const char *name)
 static bool
 nologin(const struct conf *c, const char *shell)
 {
-	return rmcpd_db_listed(c->nologin_shells, shell == NULL || shell[0] == '\0' ?
-	    "/bin/sh" : shell);
+	return rmcpd_db_listed(c->nologin_shells,
+	    shell == NULL || shell[0] == '\0' ? "/bin/sh" : shell);
 }
 
 /*
  * The maildrop path of name, looked up in the databases of userdb in
  * order as pop3d does (the first that knows the name decides).  Returns 1
- * with the path, 0 for no such (usable) user.  The shadow file is not
+ * with the path, 0 for no such (usable) user: a locked or uid 0 line of
+ * the passwd-file ends the search, as it does for pop3d.  The shadow file is not
  * read (it is root's): a locked or expired system account still has a
  * maildrop status.
  */
@@ -415,6 +418,8 @@ rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
 	size_t i;
 	int n;
 
+	if (strlen(name) > RMCP_NAME_MAX)
+		return 0;
 	for (i = 0; i < c->nuserdb; i++) {
 		if (c->userdb[i] == USERDB_FILE) {
 			memset(&key, 0, sizeof(key));
@@ -440,7 +445,6 @@ rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
 	}
 	return 0;
 }
-
 
 int
 rmcpd_db_load(struct rmcpd_db *db, const struct conf *c, bool users,

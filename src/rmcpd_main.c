@@ -64,15 +64,15 @@ resolve_user(const struct conf *c, bool *as_root, struct auth_user *u,
 	if (!*as_root)
 		return 0;
 	if ((pw = getpwnam(c->rmcp_user)) == NULL) {
-		util_seterr(errstr_r, errlen, "rmcp_user \"%s\" does not exist; "
-		    "create it (adduser --system --no-create-home --group %s) "
-		    "or set rmcp_user in %s", c->rmcp_user, c->rmcp_user,
-		    c->file);
+		util_seterr(errstr_r, errlen, "rmcp_user \"%s\" does not "
+		    "exist; create it (adduser --system --no-create-home "
+		    "--group %s) or set rmcp_user in %s", c->rmcp_user,
+		    c->rmcp_user, c->file);
 		return -1;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-		util_seterr(errstr_r, errlen, "rmcp_user \"%s\" has uid or gid 0: "
-		    "rmcpd must not answer the network as root; name an "
+		util_seterr(errstr_r, errlen, "rmcp_user \"%s\" has uid or "
+		    "gid 0: rmcpd must not answer the network as root; name an "
 		    "unprivileged user in %s", c->rmcp_user, c->file);
 		return -1;
 	}

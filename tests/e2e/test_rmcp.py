@@ -605,6 +605,19 @@ class RmcpTest(unittest.TestCase):
         u.drain(0.3)    # answers to the polls that started it
         self.assertEqual(u.poll("nosuch"), ZERO)
 
+    def test_notify_ready(self):
+        """Type=notify: READY=1 once it serves (after the drop)."""
+        path = os.path.join(self.srv.tmp, "notify")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(ns.close)
+        ns.bind(path)
+        os.chmod(path, 0o777)
+        r = Rmcpd(self, self.srv)
+        r.start(env={"NOTIFY_SOCKET": path})
+        ns.settimeout(5 * lib.SLOW)
+        self.assertTrue(ns.recv(512).startswith(b"READY=1"))
+        self.assertEqual(r.udp().poll("alice"), ZERO)
+
     def test_daemon_mode(self):
         self.mailbox("alice", lib.simple_mbox(1).data(), 0o700)
         r = Rmcpd(self, self.srv)

@@ -57,11 +57,13 @@ source(unsigned int i, uint16_t port)
 		break;
 	case 2:
 		a.family = 6;
-		memcpy(a.addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+		memcpy(a.addr, "\x20\x01\x0d\xb8", 4);
+		a.addr[15] = 1;
 		break;
 	default:	/* the same /64 as case 2 */
 		a.family = 6;
-		memcpy(a.addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+		memcpy(a.addr, "\x20\x01\x0d\xb8", 4);
+		a.addr[15] = 2;
 		break;
 	}
 	return a;

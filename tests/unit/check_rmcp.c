@@ -1,11 +1,11 @@
 /*
- * check_rmcp.c: RFC 1339 (src/rmcp.c, src/rmcpd.c, src/rmcpd_db.c): the
- * byte vectors of protocol-notes §1.3, the request parser and the reply
- * reading as tables, the ages (ties, skew, saturation), the LRU tables
- * against a reference model, the state machine of §1.5 with its limits,
- * the responder's answers from real maildrops (the (0,0,0) cases, consent,
- * real ages, secrets), the rmcp_* configuration keys, and the maildrop
- * atime rule that keeps RMCP's "new" and "old" true after a POP session.
+ * check_rmcp.c: the RFC 1339 codec and state machine (src/rmcp.c): the
+ * byte vectors of protocol-notes §1.3, the request parser and the reading
+ * of replies as tables, the ages (ties, skew, saturation), the LRU tables
+ * against a reference model, and the state machine of §1.5 as scripts:
+ * reserved ports, rate limits, authentication, failures and blocks, the
+ * crypt budget, lifetimes and caps.  The responder on real files is
+ * check_rmcpd.c.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -13,34 +13,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "testutil.h"
 
-#include "auth.h"
-#include "conf.h"
-#include "maildrop.h"
 #include "rmcp.h"
 
-static char	dir[512];
-static char	path[sizeof(dir) + 64];
 static const uint8_t seed[16] = "postern-rmcp-ut";
-
-static void
-setup(void)
-{
-	tu_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	tu_rmtree(dir);
-}
 
 static struct rmcp_addr
 addr(const char *ip, uint16_t port)
@@ -437,6 +418,7 @@ limits(bool auth)
 	return l;
 }
 
+/* Sends one datagram of a script; see struct step. */
 static int
 input(struct rmcp_state *s, const char *ip, uint16_t port, const uint8_t *b,
     size_t len, int64_t now, struct rmcp_action *a)
@@ -462,209 +444,230 @@ authwith(struct rmcp_state *s, const char *ip, uint16_t port,
 {
 	uint8_t b[RMCP_DGRAM_MAX];
 	struct rmcp_addr src = addr(ip, port);
-	char name[RMCP_NAME_MAX + 1];
 	bool ok;
 
 	if (rmcp_input(s, &src, b, mkauth(b, mask, secret), now, a) !=
 	    RMCP_ACT_VERIFY)
 		return a->act;
 	ok = a->datalen == 4 && memcmp(a->data, "good", 4) == 0;
-	memcpy(name, a->name, sizeof(name));
-	return rmcp_verified(s, &src, name, a->name_ok, ok, now, a);
+	return rmcp_verified(s, &src, a->name, a->name_ok, ok, now, a);
 }
+
+/* One step of a script: a poll for arg ('P'), an authentication reply
+ * with mask and the secret arg ('A': "good" verifies), four zero octets
+ * ('S') or a secret with a NUL ('N'); from ip:port at now (ms).  Then the
+ * action and, when not 0, the reason. */
+struct step {
+	char		 op;
+	const char	*ip;
+	uint16_t	 port;
+	const char	*arg;
+	uint32_t	 mask;
+	int64_t		 now;
+	int		 act;
+	int		 why;
+};
+
+#define AREQ	RMCP_ACT_AUTHREQ
+#define STAT	RMCP_ACT_STATUS
+#define DROP	RMCP_ACT_DROP
+#define ZERO	RMCP_ACT_ZERO
+
+static void
+run(struct rmcp_state *s, const struct step *st, size_t n)
+{
+	static const uint8_t shrt[4], nul[8] = { 0, 0, 0, 1, 'g', 0, 'o', 'd' };
+	struct rmcp_action a;
+	size_t i;
+	int act;
+
+	for (i = 0; i < n; i++, st++) {
+		if (st->op == 'P')
+			act = pollfor(s, st->ip, st->port, st->arg, st->now,
+			    &a);
+		else if (st->op == 'A')
+			act = authwith(s, st->ip, st->port, st->mask, st->arg,
+			    st->now, &a);
+		else
+			act = input(s, st->ip, st->port, st->op == 'S' ? shrt :
+			    nul, st->op == 'S' ? sizeof(shrt) : sizeof(nul),
+			    st->now, &a);
+		ck_assert_msg(act == st->act && (st->why == 0 ||
+		    a.why == st->why), "step %zu: act %d why %d, want %d %d",
+		    i, act, a.why, st->act, st->why);
+		if (act == STAT || act == AREQ)
+			ck_assert_str_eq(a.name, st->op == 'P' &&
+			    rmcp_name_ok(st->arg, strlen(st->arg)) ? st->arg :
+			    a.name);
+	}
+}
+
+#define NSTEPS(x)	(sizeof(x) / sizeof((x)[0]))
+#define L1	"127.0.0.1"
+#define L9	"127.0.0.9"
+
+static const struct step noauth_script[] = {
+	{ 'P', L1, 40000, "alice", 0, 0, STAT, 0 },
+	/* No authentication here: a non-zero word 0 is malformed. */
+	{ 'A', L1, 40000, "good", 1, 0, DROP, RMCP_WHY_MALFORMED },
+	{ 'S', L1, 40000, NULL, 0, 0, DROP, RMCP_WHY_MALFORMED },
+	/* D-R3: reserved source ports, whatever they send. */
+	{ 'P', L9, 0, "alice", 0, 0, DROP, RMCP_WHY_PRIVPORT },
+	{ 'P', L9, 50, "alice", 0, 0, DROP, RMCP_WHY_PRIVPORT },
+	{ 'A', L9, 7, "good", 1, 0, DROP, RMCP_WHY_PRIVPORT },
+	{ 'S', L9, 19, NULL, 0, 0, DROP, RMCP_WHY_PRIVPORT },
+	{ 'P', L9, 1023, "alice", 0, 0, DROP, RMCP_WHY_PRIVPORT },
+	{ 'P', L9, 1024, "alice", 0, 0, STAT, 0 },
+};
 
 START_TEST(test_state_noauth)
 {
 	struct rmcp_limits l = limits(false);
 	struct rmcp_state s;
-	struct rmcp_action a;
-	uint8_t b[8] = { 0, 0, 0, 0, 'x' };
-	int i;
 
 	ck_assert_int_eq(rmcp_state_init(&s, &l, seed), 0);
-	ck_assert_int_eq(pollfor(&s, "127.0.0.1", 40000, "alice", 0, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_str_eq(a.name, "alice");
-	ck_assert(a.name_ok);
-	/* No authentication here: a non-zero word 0 is malformed. */
-	ck_assert_int_eq(authwith(&s, "127.0.0.1", 40000, 1, "good", 0, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(a.why, RMCP_WHY_MALFORMED);
-	ck_assert_int_eq(input(&s, "127.0.0.1", 40000, b, 4, 0, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(a.why, RMCP_WHY_MALFORMED);
-	/* D-R3: reserved source ports, whatever they send. */
-	for (i = 0; i < 1024; i += 7) {
-		ck_assert_int_eq(input(&s, "127.0.0.9", (uint16_t)i, b, 5, 0,
-		    &a), RMCP_ACT_DROP);
-		ck_assert_int_eq(a.why, RMCP_WHY_PRIVPORT);
-	}
-	ck_assert_int_eq(input(&s, "127.0.0.9", 1023, b, 5, 0, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(input(&s, "127.0.0.9", 1024, b, 5, 0, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_uint_eq(s.stats.privport, 148);
+	run(&s, noauth_script, NSTEPS(noauth_script));
+	ck_assert_uint_eq(s.stats.privport, 5);
 	rmcp_state_free(&s);
 }
 END_TEST
+
+/* Polls for "a" from ip, ports from port on, at now: how many pass. */
+static int
+burst(struct rmcp_state *s, const char *ip, int port, int n, int64_t now)
+{
+	struct rmcp_action a;
+	int i, ok = 0;
+
+	for (i = 0; i < n; i++)
+		if (pollfor(s, ip, (uint16_t)(port + i), "a", now, &a) == STAT)
+			ok++;
+		else
+			ck_assert_int_eq(a.why, RMCP_WHY_RATE);
+	return ok;
+}
 
 START_TEST(test_state_rate)
 {
 	struct rmcp_limits l = limits(false);
 	struct rmcp_state s;
-	struct rmcp_action a;
-	int i, ok = 0;
+	char ip[64];
+	int i, ok;
 
 	ck_assert_int_eq(rmcp_state_init(&s, &l, seed), 0);
-	/* A burst of 10 from one address, any ports. */
-	for (i = 0; i < 50; i++)
-		if (pollfor(&s, "192.0.2.1", (uint16_t)(2000 + i), "a", 100,
-		    &a) == RMCP_ACT_STATUS)
-			ok++;
-		else
-			ck_assert_int_eq(a.why, RMCP_WHY_RATE);
-	ck_assert_int_eq(ok, 10);
-	/* Another address is answered meanwhile. */
-	ck_assert_int_eq(pollfor(&s, "192.0.2.2", 2000, "a", 100, &a),
-	    RMCP_ACT_STATUS);
+	/* A burst of 10 from one address, any ports; not another. */
+	ck_assert_int_eq(burst(&s, "192.0.2.1", 2000, 50, 100), 10);
+	ck_assert_int_eq(burst(&s, "192.0.2.2", 2000, 1, 100), 1);
 	/* 30 a minute: one more every 2 s. */
-	ck_assert_int_eq(pollfor(&s, "192.0.2.1", 2000, "a", 1000, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(pollfor(&s, "192.0.2.1", 2000, "a", 2200, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_int_eq(pollfor(&s, "192.0.2.1", 2000, "a", 2300, &a),
-	    RMCP_ACT_DROP);
+	ck_assert_int_eq(burst(&s, "192.0.2.1", 2000, 1, 1000), 0);
+	ck_assert_int_eq(burst(&s, "192.0.2.1", 2000, 1, 2200), 1);
+	ck_assert_int_eq(burst(&s, "192.0.2.1", 2000, 1, 2300), 0);
 	/* An IPv6 /64 is one source; the next /64 another. */
 	for (i = 0, ok = 0; i < 20; i++) {
-		char ip[64];
-
 		snprintf(ip, sizeof(ip), "2001:db8:0:1::%x", i + 1);
-		if (pollfor(&s, ip, 3000, "a", 5000, &a) == RMCP_ACT_STATUS)
-			ok++;
+		ok += burst(&s, ip, 3000, 1, 5000);
 	}
 	ck_assert_int_eq(ok, 10);
-	ck_assert_int_eq(pollfor(&s, "2001:db8:0:2::1", 3000, "a", 5000, &a),
-	    RMCP_ACT_STATUS);
+	ck_assert_int_eq(burst(&s, "2001:db8:0:2::1", 3000, 1, 5000), 1);
 	/* Idle long enough, the bucket is full again. */
-	for (i = 0, ok = 0; i < 20; i++)
-		if (pollfor(&s, "192.0.2.1", 2000, "a", 100000, &a) ==
-		    RMCP_ACT_STATUS)
-			ok++;
-	ck_assert_int_eq(ok, 10);
+	ck_assert_int_eq(burst(&s, "192.0.2.1", 2000, 20, 100000), 10);
 	rmcp_state_free(&s);
 }
 END_TEST
 
+#define I1	"198.51.100.4"
+
 /* protocol-notes §1.5, step by step. */
+static const struct step auth_script[] = {
+	/* D-R10: every name is asked, even one that cannot exist. */
+	{ 'P', I1, 5000, "nosuchuser", 0, 0, AREQ, 0 },
+	{ 'P', I1, 5001, "bad/name", 0, 0, AREQ, 0 },
+	{ 'A', I1, 5001, "good", 1, 0, ZERO, RMCP_WHY_BADSECRET },
+	{ 'A', I1, 5002, "good", 1, 0, DROP, RMCP_WHY_NOPENDING },
+	/* The good secret answers at once (D-R8), and once. */
+	{ 'P', I1, 5000, "alice", 0, 10, AREQ, 0 },
+	{ 'A', I1, 5000, "good", 1, 20, STAT, 0 },
+	{ 'A', I1, 5000, "good", 1, 30, DROP, RMCP_WHY_NOPENDING },
+	/* An authenticated triple polls freely; another port does not. */
+	{ 'P', I1, 5000, "alice", 0, 40, STAT, 0 },
+	{ 'P', I1, 5003, "alice", 0, 40, AREQ, 0 },
+	/* p.3: another name from the pair removes the triple. */
+	{ 'P', I1, 5000, "bob", 0, 50, AREQ, 0 },
+	{ 'P', I1, 5000, "alice", 0, 60, AREQ, 0 },
+	{ 'A', I1, 5000, "good", 1, 70, STAT, 0 },
+	/* 15 minutes idle and it is gone; each poll renews it. */
+	{ 'P', I1, 5000, "alice", 0, 899070, STAT, 0 },
+	{ 'P', I1, 5000, "alice", 0, 1798070, STAT, 0 },
+	{ 'P', I1, 5000, "alice", 0, 2698070, AREQ, 0 },
+	/* A pending entry lives 120 s. */
+	{ 'A', I1, 5000, "good", 1, 2818070, DROP, RMCP_WHY_NOPENDING },
+};
+
 START_TEST(test_state_auth)
 {
 	struct rmcp_limits l = limits(true);
 	struct rmcp_state s;
-	struct rmcp_action a;
-	const char *ip = "198.51.100.4";
 
 	l.burst = 1000;
 	ck_assert_int_eq(rmcp_state_init(&s, &l, seed), 0);
-	/* D-R10: every name is asked, even one that cannot exist. */
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "nosuchuser", 0, &a),
-	    RMCP_ACT_AUTHREQ);
-	ck_assert_int_eq(pollfor(&s, ip, 5001, "bad/name", 0, &a),
-	    RMCP_ACT_AUTHREQ);
-	ck_assert_int_eq(authwith(&s, ip, 5001, 1, "good", 0, &a),
-	    RMCP_ACT_ZERO);		/* no such user: never authenticated */
-	/* Nothing pending: dropped. */
-	ck_assert_int_eq(authwith(&s, ip, 5002, 1, "good", 0, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(a.why, RMCP_WHY_NOPENDING);
-	/* The good secret answers at once (D-R8). */
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 10, &a),
-	    RMCP_ACT_AUTHREQ);
-	ck_assert_int_eq(authwith(&s, ip, 5000, 1, "good", 20, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_str_eq(a.name, "alice");
-	/* The pending entry was used up. */
-	ck_assert_int_eq(authwith(&s, ip, 5000, 1, "good", 30, &a),
-	    RMCP_ACT_DROP);
-	/* An authenticated triple polls freely; another port does not. */
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 40, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_int_eq(pollfor(&s, ip, 5003, "alice", 40, &a),
-	    RMCP_ACT_AUTHREQ);
-	/* p.3: another name from the pair removes the triple. */
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "bob", 50, &a),
-	    RMCP_ACT_AUTHREQ);
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 60, &a),
-	    RMCP_ACT_AUTHREQ);
-	ck_assert_int_eq(authwith(&s, ip, 5000, 1, "good", 70, &a),
-	    RMCP_ACT_STATUS);
-	/* 15 minutes idle and it is gone; each poll renews it. */
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 70 + 899000, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 70 + 1798000, &a),
-	    RMCP_ACT_STATUS);
-	ck_assert_int_eq(pollfor(&s, ip, 5000, "alice", 70 + 2698000, &a),
-	    RMCP_ACT_AUTHREQ);
-	/* A pending entry lives 120 s. */
-	ck_assert_int_eq(authwith(&s, ip, 5000, 1, "good", 70 + 2698000 +
-	    120000, &a), RMCP_ACT_DROP);
-	ck_assert_int_eq(a.why, RMCP_WHY_NOPENDING);
+	run(&s, auth_script, NSTEPS(auth_script));
+	ck_assert_uint_eq(s.stats.authok, 2);
 	rmcp_state_free(&s);
 }
 END_TEST
 
-/* Wrong secrets, wrong masks, NULs; the block; the crypt budget. */
+#define I2	"203.0.113.9"
+#define I3	"203.0.113.10"
+#define BADM	RMCP_WHY_BADMASK
+#define BADS	RMCP_WHY_BADSECRET
+
+/* Wrong masks (D-R12), a NUL, wrong secrets up to the block and after. */
+static const struct step fail_script[] = {
+	{ 'P', I3, 6000, "alice", 0, 0, AREQ, 0 },
+	{ 'A', I3, 6000, "good", 2, 0, ZERO, BADM },
+	{ 'P', I3, 6000, "alice", 0, 0, AREQ, 0 },
+	{ 'A', I3, 6000, "good", 3, 0, ZERO, BADM },
+	{ 'P', I3, 6000, "alice", 0, 0, AREQ, 0 },
+	{ 'A', I3, 6000, "good", 0x01000000, 0, ZERO, BADM },
+	{ 'P', I3, 6000, "alice", 0, 0, AREQ, 0 },
+	{ 'A', I3, 6000, "good", 0x80000001, 0, ZERO, BADM },
+	{ 'P', I2, 6000, "alice", 0, 0, AREQ, 0 },
+	{ 'N', I2, 6000, NULL, 0, 0, ZERO, BADS },
+	{ 'P', I2, 6000, "alice", 0, 2, AREQ, 0 },
+	{ 'A', I2, 6000, "bad", 1, 2, ZERO, BADS },
+	{ 'P', I2, 6000, "alice", 0, 3, AREQ, 0 },
+	{ 'A', I2, 6000, "bad", 1, 3, ZERO, BADS },
+	{ 'P', I2, 6000, "alice", 0, 4, AREQ, 0 },
+	{ 'A', I2, 6000, "", 1, 4, DROP, RMCP_WHY_MALFORMED },
+	{ 'A', I2, 6000, "bad", 1, 4, ZERO, BADS },
+	{ 'P', I2, 6000, "alice", 0, 5, AREQ, 0 },
+	{ 'A', I2, 6000, "bad", 1, 5, ZERO, BADS },
+	/* Blocked: polls and good secrets too, from any port. */
+	{ 'P', I2, 6001, "alice", 0, 10, DROP, RMCP_WHY_BLOCKED },
+	{ 'A', I2, 6000, "good", 1, 10, DROP, RMCP_WHY_BLOCKED },
+	{ 'P', "203.0.113.11", 6001, "alice", 0, 10, AREQ, 0 },
+	/* Until fail_block after the last failure. */
+	{ 'P', I2, 6001, "alice", 0, 900004, DROP, RMCP_WHY_BLOCKED },
+	{ 'P', I2, 6001, "alice", 0, 900005, AREQ, 0 },
+};
+
 START_TEST(test_state_auth_fail)
 {
-	static const uint32_t masks[] = { 0, 2, 3, 0x01000000u, 0x80000001u };
 	struct rmcp_limits l = limits(true);
 	struct rmcp_state s;
 	struct rmcp_action a;
-	uint8_t b[16] = { 0, 0, 0, 1, 'g', 0, 'o', 'd' };
-	const char *ip = "203.0.113.9";
-	size_t i;
-	int n;
+	char src[32];
+	int i, n = 0;
 
 	l.burst = 1000;
 	ck_assert_int_eq(rmcp_state_init(&s, &l, seed), 0);
-	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
-		if (masks[i] == 0)
-			continue;	/* a zero word is a poll, not a reply */
-		pollfor(&s, "203.0.113.10", 6000, "alice", 0, &a);
-		ck_assert_int_eq(authwith(&s, "203.0.113.10", 6000, masks[i],
-		    "good", 0, &a), RMCP_ACT_ZERO);
-		ck_assert_int_eq(a.why, RMCP_WHY_BADMASK);
-	}
-	pollfor(&s, ip, 6000, "alice", 0, &a);
-	ck_assert_int_eq(input(&s, ip, 6000, b, 8, 0, &a), RMCP_ACT_ZERO);
-	ck_assert_int_eq(a.why, RMCP_WHY_BADSECRET);
-	ck_assert_uint_eq(a.failures, 1);
-	for (n = 2; n <= 5; n++) {
-		ck_assert_int_eq(pollfor(&s, ip, 6000, "alice", n, &a),
-		    RMCP_ACT_AUTHREQ);
-		ck_assert_int_eq(authwith(&s, ip, 6000, 1, "bad", n, &a),
-		    RMCP_ACT_ZERO);
-		ck_assert_uint_eq(a.failures, (uint32_t)n);
-	}
-	/* Blocked: even polls and good secrets, from any port. */
-	ck_assert_int_eq(pollfor(&s, ip, 6001, "alice", 10, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(a.why, RMCP_WHY_BLOCKED);
-	ck_assert_int_eq(pollfor(&s, "203.0.113.11", 6001, "alice", 10, &a),
-	    RMCP_ACT_AUTHREQ);
-	/* Until fail_block after the last failure. */
-	ck_assert_int_eq(pollfor(&s, ip, 6001, "alice", 5 + 899999, &a),
-	    RMCP_ACT_DROP);
-	ck_assert_int_eq(pollfor(&s, ip, 6001, "alice", 5 + 900000, &a),
-	    RMCP_ACT_AUTHREQ);
+	run(&s, fail_script, NSTEPS(fail_script));
 	ck_assert_uint_eq(s.stats.authfail, 9);
 	/* RMCP_VERIFY_PER_SEC crypt checks a second, all sources. */
-	for (i = 0, n = 0; i < 3 * RMCP_VERIFY_PER_SEC; i++) {
-		char src[32];
-
-		snprintf(src, sizeof(src), "10.1.%zu.1", i);
+	for (i = 0; i < 3 * RMCP_VERIFY_PER_SEC; i++) {
+		snprintf(src, sizeof(src), "10.1.%d.1", i);
 		pollfor(&s, src, 7000, "alice", 2000000, &a);
-		if (authwith(&s, src, 7000, 1, "good", 2000000, &a) ==
-		    RMCP_ACT_STATUS)
+		if (authwith(&s, src, 7000, 1, "good", 2000000, &a) == STAT)
 			n++;
 		else
 			ck_assert_int_eq(a.why, RMCP_WHY_BUSY);
@@ -686,420 +689,12 @@ START_TEST(test_state_caps)
 	l.table_size = RMCP_TABLE_MIN;
 	ck_assert_int_eq(rmcp_state_init(&s, &l, seed), 0);
 	for (i = 0; i < 1000; i++)
-		ck_assert_int_eq(pollfor(&s, "192.0.2.50", (uint16_t)(10000 +
-		    i), "alice", i, &a), RMCP_ACT_AUTHREQ);
+		ck_assert_int_eq(pollfor(&s, I1, (uint16_t)(10000 + i),
+		    "alice", i, &a), AREQ);
 	ck_assert_uint_eq(s.pending.n, RMCP_TABLE_MIN);
-	ck_assert_int_eq(authwith(&s, "192.0.2.50", 10000, 1, "good", 1000,
-	    &a), RMCP_ACT_DROP);
-	ck_assert_int_eq(authwith(&s, "192.0.2.50", 10999, 1, "good", 1000,
-	    &a), RMCP_ACT_STATUS);
+	ck_assert_int_eq(authwith(&s, I1, 10000, 1, "good", 1000, &a), DROP);
+	ck_assert_int_eq(authwith(&s, I1, 10999, 1, "good", 1000, &a), STAT);
 	rmcp_state_free(&s);
-}
-END_TEST
-
-/* --- The responder on real maildrops ------------------------------------ */
-
-static struct conf rc;
-static struct rmcpd *rd;
-
-static void
-put(const char *name, const char *data, mode_t mode)
-{
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	tu_write_file(path, data, strlen(data));
-	ck_assert_int_eq(chmod(path, mode), 0);
-}
-
-static void
-times(const char *name, time_t atime, time_t mtime)
-{
-	struct timespec ts[2] = { { atime, 0 }, { mtime, 0 } };
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW),
-	    0);
-}
-
-/* A passwd-file for alice..erin and a responder on it. */
-static void
-responder(bool auth, int ages, int consent, const char *list)
-{
-	char pw[4096], hash[256], tmpl[sizeof(dir) + 8], err[512];
-	const char *users[] = { "alice", "bob", "carol", "dave", "erin" };
-	size_t i, o = 0;
-
-	ck_assert_int_eq(auth_make_hash("good", hash, sizeof(hash)), 0);
-	for (i = 0; i < 5; i++)
-		o += (size_t)snprintf(pw + o, sizeof(pw) - o, "%s:%s:%lu:%lu\n",
-		    users[i], hash, 1000UL + i, 1000UL);
-	snprintf(pw + o, sizeof(pw) - o, "# comment\nbroken line\n"
-	    "locked:!%s:1100:1000\nroot:%s:0:0\nalice:%s:1:1:/elsewhere\n",
-	    hash, hash, hash);
-	put("passwd", pw, 0600);
-	snprintf(pw, sizeof(pw), "carol:%s\n# x\nalice:%s\nbad line\n"
-	    "alice:$6$zzzzzzzz$\n", hash, hash);
-	put("secrets", pw, 0600);
-	conf_default(&rc);
-	snprintf(rc.passwd_file, sizeof(rc.passwd_file), "%s/passwd", dir);
-	snprintf(rc.rmcp_secrets_file, sizeof(rc.rmcp_secrets_file),
-	    "%s/secrets", dir);
-	snprintf(tmpl, sizeof(tmpl), "%s/%%u", dir);
-	snprintf(rc.maildrop, sizeof(rc.maildrop), "%s", tmpl);
-	rc.rmcp_enabled = 1;
-	rc.rmcp_auth = auth;
-	rc.rmcp_ages = ages;
-	rc.rmcp_consent = consent;
-	snprintf(rc.rmcp_consent_users, sizeof(rc.rmcp_consent_users), "%s",
-	    list);
-	rc.rmcp_rate_burst = 10000;
-	rd = rmcpd_new(&rc, err, sizeof(err));
-	ck_assert_msg(rd != NULL, "rmcpd_new: %s", err);
-}
-
-/* Sends a poll (and, with secret, the authentication) from port; returns
- * the last reply's words in w[3], or -1 when nothing was sent back. */
-static int
-ask(const char *name, uint16_t port, const char *secret, uint32_t w[3])
-{
-	struct rmcp_addr src = addr("127.0.0.1", port);
-	uint8_t b[RMCP_DGRAM_MAX], out[RMCP_REPLY_LEN];
-
-	if (rmcpd_answer(rd, &src, b, mkpoll(b, name), out) != 1)
-		return -1;
-	ck_assert_int_eq(rmcp_get_reply(out, sizeof(out), &w[0], &w[1],
-	    &w[2]), 0);
-	if (secret == NULL || w[0] == 0)
-		return 0;
-	if (rmcpd_answer(rd, &src, b, mkauth(b, w[0], secret), out) != 1)
-		return -1;
-	return rmcp_get_reply(out, sizeof(out), &w[0], &w[1], &w[2]);
-}
-
-static int
-status_of(const char *name, uint16_t port, const char *secret)
-{
-	uint32_t w[3];
-
-	ck_assert_int_eq(ask(name, port, secret, w), 0);
-	return rmcp_reply_status(w[0], w[1], w[2]);
-}
-
-static const char mail[] = "From a@b Mon Jan  1 00:00:00 2024\n"
-    "Subject: x\n\nhi\n\n";
-
-START_TEST(test_responder_zero)
-{
-	time_t now = time(NULL);
-	uint32_t w[3];
-	char long_name[100];
-
-	responder(false, RMCP_AGES_OBFUSCATED, RMCP_CONSENT_EXECBIT, "");
-	put("alice", mail, 0700);		/* consent, mail */
-	times("alice", now - 100, now - 50);
-	put("bob", "", 0700);			/* empty */
-	put("carol", mail, 0600);		/* no consent */
-	/* dave: no file.  erin: a symbolic link, then a directory. */
-	snprintf(path, sizeof(path), "%s/erin", dir);
-	ck_assert_int_eq(symlink("alice", path), 0);
-	ck_assert_int_eq(status_of("alice", 2000, NULL), RMCP_NEW);
-	ck_assert_int_eq(ask("alice", 2000, NULL, w), 0);
-	ck_assert(w[0] == 0 && w[1] == 0 && w[2] == 1);
-	/* All alike: (0, 0, 0). */
-	memset(long_name, 'a', sizeof(long_name) - 1);
-	long_name[64] = '\0';
-	{
-		const char *zero[] = { "bob", "carol", "dave", "erin",
-		    "nosuch", "locked", "root", "Alice", "a+b", long_name };
-		size_t i;
-
-		for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
-			ck_assert_int_eq(ask(zero[i], 2000, NULL, w), 0);
-			ck_assert_msg(w[0] == 0 && w[1] == 0 && w[2] == 0,
-			    "%s: %u %u %u", zero[i], w[0], w[1], w[2]);
-		}
-	}
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_int_eq(status_of("erin", 2000, NULL), RMCP_NONE);
-	/* Old after a read; the stat did not make it so. */
-	ck_assert_int_eq(status_of("alice", 2000, NULL), RMCP_NEW);
-	times("alice", now - 10, now - 50);
-	ck_assert_int_eq(status_of("alice", 2000, NULL), RMCP_OLD);
-	/* A reserved source port: no reply at all. */
-	ck_assert_int_eq(ask("alice", 100, NULL, w), -1);
-	rmcpd_free(rd);
-}
-END_TEST
-
-START_TEST(test_responder_consent_ages)
-{
-	time_t now = time(NULL);
-	uint32_t w[3];
-
-	responder(false, RMCP_AGES_REAL, RMCP_CONSENT_LIST, "bob carol");
-	put("alice", mail, 0700);
-	put("bob", mail, 0600);
-	put("carol", mail, 0600);
-	times("bob", now - 3600, now - 100);
-	times("carol", now - 100, now - 3600);
-	ck_assert_int_eq(status_of("alice", 2000, NULL), RMCP_NONE);
-	ck_assert_int_eq(ask("bob", 2000, NULL, w), 0);
-	ck_assert_msg(w[1] >= 101 && w[1] <= 103 && w[2] >= 3601 &&
-	    w[2] <= 3603, "%u %u", w[1], w[2]);
-	ck_assert_int_eq(ask("carol", 2000, NULL, w), 0);
-	ck_assert_msg(w[2] >= 101 && w[2] <= 103 && w[1] >= 3601 &&
-	    w[1] <= 3603, "%u %u", w[1], w[2]);
-	rmcpd_free(rd);
-	responder(false, RMCP_AGES_OBFUSCATED, RMCP_CONSENT_EITHER, "bob");
-	ck_assert_int_eq(status_of("alice", 2000, NULL), RMCP_NEW);
-	ck_assert_int_eq(status_of("bob", 2000, NULL), RMCP_NEW);
-	ck_assert_int_eq(status_of("carol", 2000, NULL), RMCP_NONE);
-	rmcpd_free(rd);
-}
-END_TEST
-
-START_TEST(test_responder_auth)
-{
-	uint32_t w[3];
-
-	responder(true, RMCP_AGES_OBFUSCATED, RMCP_CONSENT_EXECBIT, "");
-	/* The secret is the consent: no owner-execute bit needed. */
-	put("alice", mail, 0600);
-	put("carol", mail, 0600);
-	ck_assert_int_eq(ask("alice", 3000, NULL, w), 0);
-	ck_assert(w[0] == 1 && w[1] == 0 && w[2] == 0);
-	ck_assert_int_eq(ask("nosuch", 3001, NULL, w), 0);
-	ck_assert(w[0] == 1 && w[1] == 0 && w[2] == 0);
-	ck_assert_int_eq(status_of("alice", 3000, "good"), RMCP_NEW);
-	ck_assert_int_eq(status_of("alice", 3000, NULL), RMCP_NEW);
-	/* carol's secret is good too, but another name means again. */
-	ck_assert_int_eq(ask("carol", 3000, NULL, w), 0);
-	ck_assert_uint_eq(w[0], 1);
-	ck_assert_int_eq(status_of("carol", 3000, "wrong"), RMCP_NONE);
-	ck_assert_int_eq(status_of("carol", 3002, "good"), RMCP_NEW);
-	/* bob has no secret; alice's second line (the "$6$" one) lost. */
-	ck_assert_int_eq(status_of("bob", 3003, "good"), RMCP_NONE);
-	ck_assert_int_eq(status_of("nosuch", 3004, "good"), RMCP_NONE);
-	ck_assert_int_eq(status_of("alice", 3005, "goodx"), RMCP_NONE);
-	ck_assert_int_eq(status_of("alice", 3006, "good"), RMCP_NEW);
-	rmcpd_free(rd);
-}
-END_TEST
-
-START_TEST(test_responder_files)
-{
-	char err[512];
-
-	responder(false, RMCP_AGES_OBFUSCATED, RMCP_CONSENT_EXECBIT, "");
-	rmcpd_free(rd);
-	/* Refused: writable by the group; a secrets file others read. */
-	snprintf(path, sizeof(path), "%s/passwd", dir);
-	ck_assert_int_eq(chmod(path, 0620), 0);
-	ck_assert_ptr_null(rmcpd_new(&rc, err, sizeof(err)));
-	ck_assert_msg(strstr(err, "refused") != NULL, "%s", err);
-	ck_assert_int_eq(chmod(path, 0640), 0);
-	rc.rmcp_auth = 1;
-	snprintf(path, sizeof(path), "%s/secrets", dir);
-	ck_assert_int_eq(chmod(path, 0604), 0);
-	ck_assert_ptr_null(rmcpd_new(&rc, err, sizeof(err)));
-	ck_assert_msg(strstr(err, "not readable by others") != NULL, "%s",
-	    err);
-	ck_assert_int_eq(chmod(path, 0640), 0);
-	ck_assert_ptr_nonnull(rd = rmcpd_new(&rc, err, sizeof(err)));
-	/* A reload that fails keeps what it had. */
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmcpd_reload(rd), -1);
-	put("alice", mail, 0700);
-	ck_assert_int_eq(status_of("alice", 4000, "good"), RMCP_NEW);
-	rmcpd_free(rd);
-	/* A missing passwd-file stops the start. */
-	snprintf(path, sizeof(path), "%s/passwd", dir);
-	ck_assert_int_eq(unlink(path), 0);
-	rc.rmcp_auth = 0;
-	ck_assert_ptr_null(rmcpd_new(&rc, err, sizeof(err)));
-	/* System accounts: root (uid 0) and nologin shells are nobody. */
-	rc.userdb[0] = USERDB_SYSTEM;
-	ck_assert_ptr_nonnull(rd = rmcpd_new(&rc, err, sizeof(err)));
-	ck_assert_int_eq(status_of("root", 4000, NULL), RMCP_NONE);
-	rmcpd_free(rd);
-}
-END_TEST
-
-/* --- The configuration keys --------------------------------------------- */
-
-static int
-load(struct conf *c, const char *text, char *err, size_t errlen)
-{
-	snprintf(path, sizeof(path), "%s/postern.conf", dir);
-	tu_write_file(path, text, strlen(text));
-	return conf_load(c, path, false, err, errlen);
-}
-
-static const char *bad_conf[] = {
-	"rmcp_enabled = maybe\n",
-	"rmcp_listen = 127.0.0.1\n",
-	"rmcp_listen = ::1:50\n",
-	"rmcp_listen = [::1]50\n",
-	"rmcp_listen = host.example:50\n",
-	"rmcp_listen = *:0\n",
-	"rmcp_listen = *:65536\n",
-	"rmcp_listen = *:nosuchservice\n",
-	"rmcp_listen = *:50 *:50\n",
-	"rmcp_user = -x\n",
-	"rmcp_consent = always\n",
-	"rmcp_consent_users = alice ../bob\n",
-	"rmcp_ages = exact\n",
-	"rmcp_auth = 1\n",
-	"rmcp_secrets_file = relative\n",
-	"rmcp_rate = 0\n",
-	"rmcp_rate_burst = -1\n",
-	"rmcp_auth_fail_max = 0\n",
-	"rmcp_auth_fail_block = 86401\n",
-	"rmcp_pending_lifetime = 0\n",
-	"rmcp_auth_lifetime = x\n",
-	"rmcp_table_size = 15\n",
-	"rmcp_table_size = 262145\n",
-	"rmcp_auth = yes\nrmcp_auth = no\n",
-};
-
-START_TEST(test_conf_bad)
-{
-	struct conf c;
-	char err[2048], want[64];
-	int line = strchr(bad_conf[_i], '\n')[1] != '\0' ? 2 : 1;
-
-	ck_assert_int_eq(load(&c, bad_conf[_i], err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "postern.conf:%d: rmcp_", line);
-	ck_assert_msg(strstr(err, want) != NULL, "%s: %s", bad_conf[_i], err);
-}
-END_TEST
-
-START_TEST(test_conf_good)
-{
-	struct conf c;
-	char err[2048];
-
-	conf_default(&c);
-	ck_assert_int_eq(c.rmcp_enabled, 0);
-	ck_assert_uint_eq(c.nrmcp_listen, 2);
-	ck_assert_str_eq(c.rmcp_listen[0].host, "*");
-	ck_assert_str_eq(c.rmcp_listen[1].host, "::");
-	ck_assert_str_eq(c.rmcp_listen[1].port, "50");
-	ck_assert_str_eq(c.rmcp_user, "rmcpd");
-	ck_assert_int_eq(c.rmcp_consent, RMCP_CONSENT_EXECBIT);
-	ck_assert_int_eq(c.rmcp_ages, RMCP_AGES_OBFUSCATED);
-	ck_assert_int_eq(c.rmcp_table_size, 4096);
-	ck_assert_int_eq(c.rmcp_pending_lifetime, 120);
-	ck_assert_int_eq(c.rmcp_auth_lifetime, 900);
-	ck_assert_msg(load(&c, "rmcp_enabled = yes\n"
-	    "rmcp_listen = 127.0.0.1:5050\t[::1]:5050  *:6000\n"
-	    "rmcp_user = nobody\nrmcp_consent = either\n"
-	    "rmcp_consent_users = alice bob\nrmcp_ages = real\n"
-	    "rmcp_auth = yes\nrmcp_secrets_file = /etc/x\nrmcp_rate = 60\n"
-	    "rmcp_rate_burst = 5\nrmcp_auth_fail_max = 3\n"
-	    "rmcp_auth_fail_block = 60\nrmcp_pending_lifetime = 5\n"
-	    "rmcp_auth_lifetime = 7\nrmcp_table_size = 16\n", err,
-	    sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(c.rmcp_enabled, 1);
-	ck_assert_uint_eq(c.nrmcp_listen, 3);
-	ck_assert_str_eq(c.rmcp_listen[1].host, "::1");
-	ck_assert_str_eq(c.rmcp_listen[1].port, "5050");
-	ck_assert_str_eq(c.rmcp_listen[2].port, "6000");
-	ck_assert_int_eq(c.rmcp_consent, RMCP_CONSENT_EITHER);
-	ck_assert_str_eq(c.rmcp_consent_users, "alice bob");
-	ck_assert_int_eq(c.rmcp_ages, RMCP_AGES_REAL);
-	ck_assert_int_eq(c.rmcp_auth, 1);
-	ck_assert_int_eq(c.rmcp_table_size, 16);
-	ck_assert_int_eq(load(&c, "rmcp_consent_users = none\n", err,
-	    sizeof(err)), 0);
-	ck_assert_str_eq(c.rmcp_consent_users, "");
-}
-END_TEST
-
-/* --- The maildrop's times after a POP session (RFC 1339 p.2) ---------- */
-
-static void
-md_open(struct maildrop *md)
-{
-	struct lock_conf lc;
-	char err[256];
-
-	lock_conf_default(&lc);
-	lc.timeout = 2;
-	snprintf(path, sizeof(path), "%s/mbox", dir);
-	ck_assert_msg(maildrop_open(md, path, &lc, false, err, sizeof(err)) ==
-	    MD_OK, "open: %s", err);
-}
-
-static int
-md_sink(void *arg, const char *buf, size_t len)
-{
-	(void)arg;
-	(void)buf;
-	(void)len;
-	return 0;
-}
-
-static void
-md_stat(struct stat *st)
-{
-	snprintf(path, sizeof(path), "%s/mbox", dir);
-	ck_assert_int_eq(stat(path, st), 0);	/* never read it here */
-}
-
-/* 0: nothing read; 1: RETR; 2: nothing read, mail arrived; 3: read and
- * mail arrived; 4: open and close only. */
-START_TEST(test_maildrop_times)
-{
-	time_t now = time(NULL), at = now - 1000, mt = now - 500;
-	struct maildrop md;
-	struct stat st;
-	char err[256];
-	int fd;
-
-	put("mbox", mail, 0700);
-	times("mbox", at, mt);			/* new mail */
-	md_open(&md);
-	if (_i == 1 || _i == 3) {
-		ck_assert_int_eq(maildrop_stream(&md, 0, true, -1, md_sink,
-		    NULL), 0);
-		md.read_mail = true;
-	}
-	if (_i == 2 || _i == 3) {
-		fd = open(path, O_WRONLY | O_APPEND);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(write(fd, mail, strlen(mail)),
-		    (ssize_t)strlen(mail));
-		close(fd);
-		times("mbox", at, now - 30);	/* the delivery */
-		snprintf(path, sizeof(path), "%s/mbox", dir);
-	}
-	if (_i != 4)
-		ck_assert_msg(maildrop_update(&md, err, sizeof(err)) == MD_OK,
-		    "update: %s", err);
-	maildrop_close(&md);
-	md_stat(&st);
-	switch (_i) {
-	case 0:
-	case 4:		/* untouched: still new */
-		ck_assert_int_eq(st.st_atime, at);
-		ck_assert_int_eq(st.st_mtime, mt);
-		break;
-	case 1:		/* read: old */
-		ck_assert_int_eq(st.st_mtime, mt);
-		ck_assert(st.st_atime >= now - 5);
-		break;
-	case 2:		/* not read, new mail: still new, atime kept */
-		ck_assert_int_eq(st.st_atime, at);
-		ck_assert_int_eq(st.st_mtime, now - 30);
-		break;
-	case 3:		/* read, then new mail: new */
-		ck_assert_int_eq(st.st_mtime, now - 30);
-		ck_assert_int_eq(st.st_atime, now - 31);
-		break;
-	}
-	ck_assert(_i == 1 ? st.st_atim.tv_sec > st.st_mtim.tv_sec :
-	    st.st_atim.tv_sec < st.st_mtim.tv_sec);
 }
 END_TEST
 
@@ -1109,9 +704,6 @@ rmcp_suite(void)
 	Suite *s = suite_create("rmcp");
 	TCase *codec = tcase_create("codec");
 	TCase *state = tcase_create("state");
-	TCase *resp = tcase_create("responder");
-	TCase *conf = tcase_create("conf");
-	TCase *md = tcase_create("maildrop");
 
 	tcase_add_test(codec, test_vectors);
 	tcase_add_loop_test(codec, test_parse, 0,
@@ -1130,23 +722,6 @@ rmcp_suite(void)
 	tcase_add_test(state, test_state_auth_fail);
 	tcase_add_test(state, test_state_caps);
 	suite_add_tcase(s, state);
-
-	tcase_add_checked_fixture(resp, setup, teardown);
-	tcase_add_test(resp, test_responder_zero);
-	tcase_add_test(resp, test_responder_consent_ages);
-	tcase_add_test(resp, test_responder_auth);
-	tcase_add_test(resp, test_responder_files);
-	suite_add_tcase(s, resp);
-
-	tcase_add_checked_fixture(conf, setup, teardown);
-	tcase_add_loop_test(conf, test_conf_bad, 0,
-	    sizeof(bad_conf) / sizeof(bad_conf[0]));
-	tcase_add_test(conf, test_conf_good);
-	suite_add_tcase(s, conf);
-
-	tcase_add_checked_fixture(md, setup, teardown);
-	tcase_add_loop_test(md, test_maildrop_times, 0, 5);
-	suite_add_tcase(s, md);
 	return s;
 }
 

@@ -134,6 +134,16 @@ void	conf_default(struct conf *c);
 int	conf_load(struct conf *c, const char *file, bool missing_ok,
 	    char *errstr_r, size_t errlen);
 
+/*
+ * Parses one HOST:PORT (s[0, len)): HOST an IPv4 address, '*' or [IPv6],
+ * PORT a number or a service name of svcproto ("tcp", "udp").  key names
+ * the setting in messages, example is a good value ("*:110").  Returns 0,
+ * or -1 with a message.
+ */
+int	conf_parse_hostport(const char *key, const char *s, size_t len,
+	    const char *svcproto, const char *example, struct conf_listen *l,
+	    char *errstr_r, size_t errlen);
+
 /* Parses one "proto host:port" / "[v6]:port" listen value. */
 int	conf_parse_listen(struct conf_listen *l, const char *value,
 	    char *errstr_r, size_t errlen);

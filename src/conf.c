@@ -592,132 +592,6 @@ set_group(struct conf_state *st, const struct conf_key *k, const char *v,
 	return store_str(k, st->c, v, msg, msglen);
 }
 
-/* A port number 1-65535, or a TCP service name, stored as a number. */
-static int
-parse_port(const char *s, char *buf, size_t len, char *msg, size_t msglen)
-{
-	struct servent *se;
-	const char *p;
-	long n;
-
-	if (isdigit((unsigned char)s[0])) {
-		if (parse_long(s, &n) == -1 || n < 1 || n > 65535) {
-			snprintf(msg, msglen, "listen: bad port \"%.*s\"; "
-			    "allowed: 1 to 65535 or a service name",
-			    CONF_SHOW, s);
-			return -1;
-		}
-		snprintf(buf, len, "%ld", n);
-		return 0;
-	}
-	for (p = s; *p != '\0'; p++)
-		if (!islower((unsigned char)*p) &&
-		    !isdigit((unsigned char)*p) && *p != '-')
-			break;
-	if (s[0] == '\0' || *p != '\0' || p - s > CONF_SERV_MAX ||
-	    !islower((unsigned char)s[0])) {
-		snprintf(msg, msglen, "listen: bad port \"%.*s\"; allowed: 1 "
-		    "to 65535 or a service name (lower-case letters, digits, "
-		    "'-')", CONF_SHOW, s);
-		return -1;
-	}
-	if ((se = getservbyname(s, "tcp")) == NULL) {
-		snprintf(msg, msglen, "listen: unknown service \"%s\" (not in "
-		    "/etc/services); give the port number", s);
-		return -1;
-	}
-	snprintf(buf, len, "%d", ntohs((unsigned short)se->s_port));
-	return 0;
-}
-
-int
-conf_parse_listen(struct conf_listen *l, const char *value, char *errstr_r,
-    size_t errlen)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	char addr[PARAM_CONF_STR], host[PARAM_CONF_STR];
-	const char *p, *port, *close_br;
-	size_t plen, hlen;
-
-	memset(l, 0, sizeof(*l));
-	p = value + strspn(value, " \t");
-	plen = strcspn(p, " \t");
-	if (plen == 4 && strncasecmp(p, "pop3", 4) == 0)
-		l->proto = PROTO_POP3;
-	else if (plen == 4 && strncasecmp(p, "pop2", 4) == 0)
-		l->proto = PROTO_POP2;
-	else {
-		snprintf(errstr_r, errlen, "listen: \"%.*s\" is not a "
-		    "protocol; expected \"PROTO HOST:PORT\" with PROTO pop3 or "
-		    "pop2, e.g. \"pop3 *:110\"", (int)(plen < CONF_SHOW ?
-		    plen : CONF_SHOW), p);
-		return -1;
-	}
-	p += plen;
-	p += strspn(p, " \t");
-	if (copy_str(addr, sizeof(addr), p) == -1) {
-		snprintf(errstr_r, errlen, "listen: address too long (at most "
-		    "%zu octets)", sizeof(addr) - 1);
-		return -1;
-	}
-	hlen = strcspn(addr, " \t");
-	if (addr[hlen + strspn(addr + hlen, " \t")] == '\0')
-		addr[hlen] = '\0';		/* trailing blanks */
-	if (addr[0] == '\0' || addr[hlen] != '\0') {
-		snprintf(errstr_r, errlen, "listen: expected \"PROTO "
-		    "HOST:PORT\" (one address after the protocol), got "
-		    "\"%.*s\"", CONF_SHOW, value);
-		return -1;
-	}
-
-	if (addr[0] == '[') {
-		if ((close_br = strchr(addr, ']')) == NULL ||
-		    close_br[1] != ':') {
-			snprintf(errstr_r, errlen, "listen: \"%.*s\": expected "
-			    "[IPv6]:PORT", CONF_SHOW, addr);
-			return -1;
-		}
-		hlen = (size_t)(close_br - addr - 1);
-		memcpy(host, addr + 1, hlen);
-		host[hlen] = '\0';
-		port = close_br + 2;
-		if (inet_pton(AF_INET6, host, &a6) != 1) {
-			snprintf(errstr_r, errlen, "listen: \"%.*s\" is not an "
-			    "IPv6 address", CONF_SHOW, host);
-			return -1;
-		}
-	} else {
-		if ((port = strrchr(addr, ':')) == NULL) {
-			snprintf(errstr_r, errlen, "listen: \"%.*s\" has no "
-			    "port; expected HOST:PORT, e.g. *:110",
-			    CONF_SHOW, addr);
-			return -1;
-		}
-		hlen = (size_t)(port - addr);
-		memcpy(host, addr, hlen);
-		host[hlen] = '\0';
-		port++;
-		if (strchr(host, ':') != NULL) {
-			snprintf(errstr_r, errlen, "listen: \"%.*s\": an IPv6 "
-			    "address goes in brackets, e.g. [::1]:110",
-			    CONF_SHOW, addr);
-			return -1;
-		}
-		if (strcmp(host, "*") != 0 &&
-		    inet_pton(AF_INET, host, &a4) != 1) {
-			snprintf(errstr_r, errlen, "listen: \"%.*s\" is not an "
-			    "address; HOST is an IPv4 address, * (all "
-			    "addresses) or [IPv6]", CONF_SHOW, host);
-			return -1;
-		}
-	}
-	/* host is shorter than addr, and addr fits l->host. */
-	if (copy_str(l->host, sizeof(l->host), host) == -1)
-		return -1;
-	return parse_port(port, l->port, sizeof(l->port), errstr_r, errlen);
-}
-
 static int
 set_listen(struct conf_state *st, const struct conf_key *k, const char *v,
     char *msg, size_t msglen)
@@ -750,84 +624,6 @@ set_listen(struct conf_state *st, const struct conf_key *k, const char *v,
 	return 0;
 }
 
-/* One rmcp_listen address: HOST:PORT with HOST an IPv4 address, '*' or
- * [IPv6], PORT a number or a UDP service name. */
-static int
-rmcp_parse_addr(struct conf_listen *l, const char *tok, size_t len,
-    char *msg, size_t msglen)
-{
-	struct servent *se;
-	struct in6_addr a6;
-	struct in_addr a4;
-	char addr[PARAM_CONF_STR], *port, *host, *p;
-	long n;
-
-	memset(l, 0, sizeof(*l));
-	if (len >= sizeof(addr)) {
-		snprintf(msg, msglen, "rmcp_listen: address too long (at most "
-		    "%zu octets)", sizeof(addr) - 1);
-		return -1;
-	}
-	memcpy(addr, tok, len);
-	addr[len] = '\0';
-	host = addr;
-	if (addr[0] == '[') {
-		if ((p = strchr(addr, ']')) == NULL || p[1] != ':') {
-			snprintf(msg, msglen, "rmcp_listen: \"%.*s\": expected "
-			    "[IPv6]:PORT", CONF_SHOW, addr);
-			return -1;
-		}
-		*p = '\0';
-		host = addr + 1;
-		port = p + 2;
-		if (inet_pton(AF_INET6, host, &a6) != 1) {
-			snprintf(msg, msglen, "rmcp_listen: \"%.*s\" is not an "
-			    "IPv6 address", CONF_SHOW, host);
-			return -1;
-		}
-	} else {
-		if ((port = strrchr(addr, ':')) == NULL ||
-		    strchr(addr, ':') != port) {
-			snprintf(msg, msglen, "rmcp_listen: \"%.*s\": expected "
-			    "HOST:PORT, e.g. *:50 or [::]:50", CONF_SHOW, addr);
-			return -1;
-		}
-		*port++ = '\0';
-		if (strcmp(host, "*") != 0 &&
-		    inet_pton(AF_INET, host, &a4) != 1) {
-			snprintf(msg, msglen, "rmcp_listen: \"%.*s\" is not an "
-			    "address; HOST is an IPv4 address, * (all IPv4 "
-			    "addresses) or [IPv6]", CONF_SHOW, host);
-			return -1;
-		}
-	}
-	if (isdigit((unsigned char)port[0])) {
-		if (parse_long(port, &n) == -1 || n < 1 || n > 65535) {
-			snprintf(msg, msglen, "rmcp_listen: bad port \"%.*s\"; "
-			    "allowed: 1 to 65535 or a service name", CONF_SHOW,
-			    port);
-			return -1;
-		}
-	} else {
-		for (p = port; islower((unsigned char)*p) ||
-		    isdigit((unsigned char)*p) || *p == '-'; p++)
-			;
-		if (port[0] == '\0' || *p != '\0' ||
-		    p - port > CONF_SERV_MAX ||
-		    (se = getservbyname(port, "udp")) == NULL) {
-			snprintf(msg, msglen, "rmcp_listen: bad port \"%.*s\"; "
-			    "allowed: 1 to 65535 or a UDP service name from "
-			    "/etc/services", CONF_SHOW, port);
-			return -1;
-		}
-		n = ntohs((unsigned short)se->s_port);
-	}
-	if (copy_str(l->host, sizeof(l->host), host) == -1)
-		return -1;
-	snprintf(l->port, sizeof(l->port), "%ld", n);
-	return 0;
-}
-
 /* "*:50 [::]:50": every address rmcpd binds, on one line. */
 static int
 set_rmcp_listen(struct conf_state *st, const struct conf_key *k,
@@ -845,7 +641,8 @@ set_rmcp_listen(struct conf_state *st, const struct conf_key *k,
 			    "(at most %d)", PARAM_LISTEN_MAX);
 			return -1;
 		}
-		if (rmcp_parse_addr(&l[n], p, len, msg, msglen) == -1)
+		if (conf_parse_hostport("rmcp_listen", p, len, "udp",
+		    "*:50", &l[n], msg, msglen) == -1)
 			return -1;
 		for (i = 0; i < n; i++)
 			if (strcmp(l[i].host, l[n].host) == 0 &&

@@ -106,7 +106,8 @@ check: check-deps
 # as templates with @SBINDIR@ and @SYSCONFDIR@.  An existing
 # postern.conf or pam.d/pop3 is left alone.
 UNITS		 = pop3d.socket pop3d.service pop3d-inetd.socket \
-		   pop3d-inetd@.service rmcpd.socket rmcpd.service
+		   pop3d-inetd@.service pop2d.socket pop2d-inetd.socket \
+		   pop2d-inetd@.service rmcpd.socket rmcpd.service
 SUBST		 = sed -e '/^\# Template: /d' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		       -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 # The example's passwd_file line shows the compiled-in default.

@@ -79,6 +79,15 @@ int	auth_make_hash(const char *pass, char *buf, size_t len);
  * [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool	auth_valid_username(const char *name, size_t len);
 
+/*
+ * Checks phrase against a crypt(3) hash with exactly one crypt() and a
+ * constant-time comparison; with hash NULL, crypt() runs on a dummy
+ * setting of the preferred method and the answer is false (no timing
+ * difference for a missing secret).  For secrets other than login
+ * passwords (rmcpd's); the caller wipes phrase.
+ */
+bool	auth_verify(const char *phrase, const char *hash);
+
 /* Constant-time comparison of a[0, n) and b[0, n). */
 bool	auth_ct_equal(const void *a, const void *b, size_t n);
 

@@ -650,3 +650,11 @@ auth_login(const struct conf *c, const char *user, const char *pass,
 	return auth_run(c, c->passwd_file, c->userdb, c->nuserdb, true, user,
 	    pass, rhost, u, errstr_r, errlen);
 }
+
+bool
+auth_verify(const char *phrase, const char *hash)
+{
+	const char *why;
+
+	return auth_crypt(phrase, hash, &why);
+}

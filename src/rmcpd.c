@@ -20,7 +20,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -75,8 +74,6 @@ struct rmcpd {
 	struct rmcpd_db		 db;
 	struct rmcpd_sock	 socks[PARAM_LISTEN_MAX];
 	size_t			 nsocks;
-	char			 dummy[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data	*cd;
 	struct rmcpd_rlog	 rl[RL_KINDS];
 };
 
@@ -225,10 +222,7 @@ check_secret(struct rmcpd *d, const char *name, bool name_ok,
 {
 	const char *hash = NULL;
 	char phrase[RMCP_SECRET_MAX + 1];
-	char got[CRYPT_OUTPUT_SIZE], want[CRYPT_OUTPUT_SIZE];
-	const char *h;
-	size_t glen, wlen;
-	bool ok = false;
+	bool ok;
 
 	if (len > RMCP_SECRET_MAX)
 		return false;
@@ -236,22 +230,9 @@ check_secret(struct rmcpd *d, const char *name, bool name_ok,
 	phrase[len] = '\0';
 	if (name_ok)
 		hash = rmcpd_db_secret(&d->db, name);
-	memset(d->cd, 0, sizeof(*d->cd));
-	h = crypt_rn(phrase, hash != NULL ? hash : d->dummy, d->cd,
-	    sizeof(*d->cd));
-	if (hash != NULL && h != NULL && h[0] != '*' &&
-	    (glen = strlen(h)) < sizeof(got)) {
-		memset(got, 0, sizeof(got));
-		memset(want, 0, sizeof(want));
-		wlen = strlen(hash);
-		memcpy(got, h, glen);
-		memcpy(want, hash, wlen);
-		ok = auth_ct_equal(got, want, sizeof(got)) && glen == wlen;
-	}
+	/* auth.c: one crypt, dummy setting when there is no secret. */
+	ok = auth_verify(phrase, hash);
 	explicit_bzero(phrase, sizeof(phrase));
-	explicit_bzero(got, sizeof(got));
-	explicit_bzero(want, sizeof(want));
-	explicit_bzero(d->cd, sizeof(*d->cd));
 	return ok;
 }
 
@@ -736,21 +717,6 @@ rmcpd_log_stats(struct rmcpd *d)
 
 /* --- Life cycle --------------------------------------------------------- */
 
-/* A dummy crypt setting of the preferred method, as auth.c makes one. */
-static int
-make_dummy(char *buf, size_t len)
-{
-	int ilen = len > INT_MAX ? INT_MAX : (int)len;
-
-	if (crypt_gensalt_rn("$y$", 0, NULL, 0, buf, ilen) != NULL &&
-	    buf[0] != '*')
-		return 0;
-	if (crypt_gensalt_rn("$6$", 0, NULL, 0, buf, ilen) != NULL &&
-	    buf[0] != '*')
-		return 0;
-	return -1;
-}
-
 struct rmcpd *
 rmcpd_new(const struct conf *c, char *errstr_r, size_t errlen)
 {
@@ -758,9 +724,7 @@ rmcpd_new(const struct conf *c, char *errstr_r, size_t errlen)
 	struct rmcpd *d;
 	uint8_t seed[16];
 
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->cd = calloc(1, sizeof(*d->cd))) == NULL) {
-		free(d);
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(errstr_r, errlen, "out of memory");
 		return NULL;
 	}
@@ -782,10 +746,6 @@ rmcpd_new(const struct conf *c, char *errstr_r, size_t errlen)
 		snprintf(errstr_r, errlen, "out of memory for the tables");
 		goto fail;
 	}
-	if (lim.auth && make_dummy(d->dummy, sizeof(d->dummy)) == -1) {
-		snprintf(errstr_r, errlen, "cannot make a crypt setting");
-		goto fail;
-	}
 	if (rmcpd_db_load(&d->db, c, true, lim.auth, errstr_r, errlen) == -1)
 		goto fail;
 	return d;
@@ -805,8 +765,5 @@ rmcpd_free(struct rmcpd *d)
 		close(d->socks[i].fd);
 	rmcpd_db_free(&d->db);
 	rmcp_state_free(&d->st);
-	if (d->cd != NULL)
-		explicit_bzero(d->cd, sizeof(*d->cd));
-	free(d->cd);
 	free(d);
 }

@@ -12,11 +12,28 @@
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <sys/types.h>
 
+#include <crypt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "params.h"
+
+/* The longest passwd-file line, without its newline: name:hash:uid:gid:
+ * maildrop, each at its bound, plus separators. */
+#define AUTH_LINE_MAX		(PARAM_USER_MAX + CRYPT_OUTPUT_SIZE + \
+				 2 * 10 + PARAM_PATH_MAX + 8)
+
+/* One entry of the passwd-file, as auth_parse_line reads it.  It holds a
+ * hash: whoever fills one wipes it (explicit_bzero) when done. */
+struct auth_entry {
+	char	 name[PARAM_USER_MAX + 1];	/* auth_valid_username */
+	char	 hash[CRYPT_OUTPUT_SIZE];	/* as written; may be locked */
+	uid_t	 uid;
+	gid_t	 gid;
+	char	 maildrop[PARAM_PATH_MAX];	/* absolute, or "" */
+};
 
 struct auth_user {
 	char	 name[PARAM_USER_MAX + 1];
@@ -74,6 +91,29 @@ int	auth_login(const struct conf *c, const char *user, const char *pass,
  * (yescrypt where libxcrypt has it, else SHA-512).  Returns 0 / -1.
  */
 int	auth_make_hash(const char *pass, char *buf, size_t len);
+
+/*
+ * Parses one passwd-file line, "name:crypt-hash:uid:gid[:maildrop]": the
+ * one parser of the file, for pop3d's logins and rmcpd's users alike.
+ * line holds len bytes without the newline (and without a '\r' before
+ * it), and line[len] is '\0'; its ':' separators are overwritten.
+ * Returns 1 with *e filled; 0 for a blank line or a comment ('#' after
+ * optional blanks); -1 for a malformed line, with a static reason for the
+ * log in *why_r (never a hash), *e then partly written.  Malformed, in
+ * order: longer than AUTH_LINE_MAX or holding a NUL byte (a comment too),
+ * not 4 or 5 fields, an invalid user name (auth_valid_username), a hash
+ * of CRYPT_OUTPUT_SIZE bytes or more, a uid or gid that is not plain
+ * decimal below 2^32 - 1, a maildrop that is neither empty nor an
+ * absolute path shorter than PARAM_PATH_MAX.  A locked hash
+ * (auth_hash_locked) or uid 0 is well formed: the callers refuse those
+ * accounts, and such a line still counts as the user's first.
+ */
+int	auth_parse_line(char *line, size_t len, struct auth_entry *e,
+	    const char **why_r);
+
+/* true if a hash from the passwd-file, shadow or the RMCP secrets file
+ * locks its account: empty, or starting with '*' or '!'. */
+bool	auth_hash_locked(const char *hash);
 
 /* Validates a user name before it goes anywhere near a path: 1-64 of
  * [A-Za-z0-9._-], not starting with '.' or '-'. */

@@ -42,9 +42,6 @@
 #define AUTH_PREFIX_FALLBACK	"$6$"
 /* A fixed last resort for the dummy setting if no salt can be made. */
 #define AUTH_DUMMY_FIXED	"$6$postern.dummy$"
-/* name:hash:uid:gid:maildrop, each at its bound, plus separators. */
-#define AUTH_LINE_MAX		(PARAM_USER_MAX + CRYPT_OUTPUT_SIZE + \
-				 2 * 10 + PARAM_PATH_MAX + 8)
 #define AUTH_FIELDS		5
 /* A log-only reason for a refusal (a nologin shell is named in it). */
 #define AUTH_REASON_MAX		256
@@ -53,14 +50,6 @@
 /* Longest password checked: ours, or libxcrypt's if that is lower. */
 #define AUTH_PASS_MAX		(PARAM_PASS_MAX < CRYPT_MAX_PASSPHRASE_SIZE ? \
 				 PARAM_PASS_MAX : CRYPT_MAX_PASSPHRASE_SIZE - 1)
-
-struct auth_entry {
-	char	 name[PARAM_USER_MAX + 1];
-	char	 hash[CRYPT_OUTPUT_SIZE];
-	uid_t	 uid;
-	gid_t	 gid;
-	char	 maildrop[PARAM_PATH_MAX];
-};
 
 /* Made once per process; a setting string costs as much as a hash. */
 static char	auth_dummy[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -166,17 +155,30 @@ auth_parse_id(const char *s, unsigned long *r)
 	return 0;
 }
 
-/*
- * Parses one passwd-file line (no newline) into e.  Returns 1 for an
- * entry, 0 for a comment or blank line, -1 with *why for a malformed one.
- */
-static int
-auth_parse_line(char *line, struct auth_entry *e, const char **why)
+bool
+auth_hash_locked(const char *hash)
+{
+	return hash[0] == '\0' || hash[0] == '*' || hash[0] == '!';
+}
+
+int
+auth_parse_line(char *line, size_t len, struct auth_entry *e,
+    const char **why_r)
 {
 	char *f[AUTH_FIELDS], *p;
 	unsigned long id;
 	size_t n = 0;
 
+	/* Before the comment test: an overlong or NUL-split comment is as
+	 * suspect as any other such line. */
+	if (len > AUTH_LINE_MAX) {
+		*why_r = "line too long";
+		return -1;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		*why_r = "NUL byte in line";
+		return -1;
+	}
 	p = line + strspn(line, " \t");
 	if (*p == '\0' || *p == '#')
 		return 0;
@@ -184,32 +186,32 @@ auth_parse_line(char *line, struct auth_entry *e, const char **why)
 	for (p = line; (p = strchr(p, ':')) != NULL; ) {
 		*p++ = '\0';
 		if (n == AUTH_FIELDS) {
-			*why = "too many fields";
+			*why_r = "too many fields";
 			return -1;
 		}
 		f[n++] = p;
 	}
 	if (n < 4) {
-		*why = "expected name:hash:uid:gid[:maildrop]";
+		*why_r = "expected name:hash:uid:gid[:maildrop]";
 		return -1;
 	}
 	if (!auth_valid_username(f[0], strlen(f[0]))) {
-		*why = "invalid user name";
+		*why_r = "invalid user name";
 		return -1;
 	}
 	memcpy(e->name, f[0], strlen(f[0]) + 1);
 	if (strlen(f[1]) >= sizeof(e->hash)) {
-		*why = "hash too long";
+		*why_r = "hash too long";
 		return -1;
 	}
 	memcpy(e->hash, f[1], strlen(f[1]) + 1);
 	if (auth_parse_id(f[2], &id) == -1) {
-		*why = "bad uid";
+		*why_r = "bad uid";
 		return -1;
 	}
 	e->uid = (uid_t)id;
 	if (auth_parse_id(f[3], &id) == -1) {
-		*why = "bad gid";
+		*why_r = "bad gid";
 		return -1;
 	}
 	e->gid = (gid_t)id;
@@ -217,11 +219,11 @@ auth_parse_line(char *line, struct auth_entry *e, const char **why)
 	if (n == 5 && f[4][0] != '\0') {
 		/* Used as is, not as a template: it must be absolute. */
 		if (f[4][0] != '/') {
-			*why = "maildrop must be an absolute path";
+			*why_r = "maildrop must be an absolute path";
 			return -1;
 		}
 		if (strlen(f[4]) >= sizeof(e->maildrop)) {
-			*why = "maildrop too long";
+			*why_r = "maildrop too long";
 			return -1;
 		}
 		memcpy(e->maildrop, f[4], strlen(f[4]) + 1);
@@ -273,14 +275,7 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 			line[--len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		r = -1;
-		if (len > AUTH_LINE_MAX)
-			why = "line too long";
-		else if (memchr(line, '\0', len) != NULL)
-			why = "NUL byte in line";
-		else
-			r = auth_parse_line(line, e, &why);
-		if (r == -1)
+		if ((r = auth_parse_line(line, len, e, &why)) == -1)
 			log_warnx("%s:%zu: malformed line skipped: %s", file,
 			    lineno, why);
 		else if (r == 1 && strcmp(e->name, user) == 0)
@@ -390,7 +385,7 @@ auth_find_file(const char *file, const char *user, struct auth_cand *k,
 		k->u.uid = e.uid;
 		k->u.gid = e.gid;
 		memcpy(k->u.maildrop, e.maildrop, sizeof(k->u.maildrop));
-		if (e.hash[0] == '\0' || e.hash[0] == '*' || e.hash[0] == '!')
+		if (auth_hash_locked(e.hash))
 			auth_copy(k->refuse, sizeof(k->refuse),
 			    "locked account");
 		else if (e.uid == 0)
@@ -489,7 +484,7 @@ auth_shadow(const char *user, const char *pw_passwd, struct auth_cand *k,
 	}
 	if (hash == NULL)
 		why = "locked account (no shadow entry)";
-	else if (hash[0] == '\0' || hash[0] == '!' || hash[0] == '*')
+	else if (auth_hash_locked(hash))
 		why = "locked account";
 	else if (spp != NULL)
 		why = auth_aging(spp);

@@ -1,8 +1,9 @@
 /*
  * rmcpd_db.c: the users and secrets rmcpd knows.  Reads the passwd-file
- * ("name:hash:uid:gid[:maildrop]", the same file and rules as auth.c:
- * malformed lines skipped and logged, the first line of a name wins,
- * locked accounts and uid 0 are no users) and the RMCP secrets file
+ * ("name:hash:uid:gid[:maildrop]", the same file and rules as auth.c,
+ * each line parsed by auth_parse_line: malformed lines skipped and
+ * logged, the first line of a name wins, locked accounts and uid 0 are no
+ * users) and the RMCP secrets file
  * ("name:crypt-hash") into sorted arrays, and finds a user's maildrop path
  * in the databases of userdb as pop3d does, with the same name validation
  * and template expansion.  Loading runs at start as root, before the
@@ -14,11 +15,9 @@
 #include <sys/stat.h>
 
 #include <crypt.h>
-#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +30,7 @@
 #include "params.h"
 #include "rmcp.h"
 
-/* A passwd-file or secrets line: name, hash, ids and a path, bounded. */
-#define RMCPD_LINE_MAX		(PARAM_USER_MAX + CRYPT_OUTPUT_SIZE + \
-				 2 * 10 + PARAM_PATH_MAX + 8)
 #define RMCPD_NSS_BUF		16384
-#define RMCPD_FIELDS		5
 
 struct rmcpd_user {
 	char		 name[RMCP_NAME_MAX + 1];
@@ -87,45 +82,34 @@ open_private(const char *file, const char *what, bool secret,
 	return fp;
 }
 
-/* Strict decimal id, as auth.c reads it. */
+/*
+ * Splits a secrets line, "name:crypt-hash", into *name_r and *hash_r.
+ * Returns 1, 0 for a locked hash (a locked secret is none), or -1 with
+ * *why_r for a malformed line.
+ */
 static int
-parse_id(const char *s, unsigned long *r)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v >= UINT32_MAX)
-		return -1;
-	*r = v;
-	return 0;
-}
-
-/* Splits a line at ':' into at most max fields.  Returns the count, or -1
- * for too many. */
-static int
-split(char *line, char **f, int max)
+parse_secret(char *line, char **name_r, char **hash_r, const char **why_r)
 {
 	char *p;
-	int n = 0;
 
-	f[n++] = line;
-	for (p = line; (p = strchr(p, ':')) != NULL; ) {
-		*p++ = '\0';
-		if (n == max)
-			return -1;
-		f[n++] = p;
+	if ((p = strchr(line, ':')) == NULL || strchr(p + 1, ':') != NULL) {
+		*why_r = "expected name:hash";
+		return -1;
 	}
-	return n;
-}
-
-static bool
-locked(const char *hash)
-{
-	return hash[0] == '\0' || hash[0] == '*' || hash[0] == '!';
+	*p++ = '\0';
+	if (!auth_valid_username(line, strlen(line))) {
+		*why_r = "invalid user name";
+		return -1;
+	}
+	if (strlen(p) >= CRYPT_OUTPUT_SIZE) {
+		*why_r = "hash too long";
+		return -1;
+	}
+	if (auth_hash_locked(p))
+		return 0;
+	*name_r = line;
+	*hash_r = p;
+	return 1;
 }
 
 /* The maildrop of a passwd-file user: its own fifth field, else the
@@ -147,70 +131,73 @@ file_user_path(const struct conf *c, const char *name, uid_t uid,
 	return strdup(buf);
 }
 
-/* One line of either file into the growing array.  Returns 0, or -1 on
- * a malformed line (*why_r) or no memory (*why_r NULL). */
+/* Room for one more element of sz bytes.  Returns 0 / -1 (no memory). */
 static int
-add_line(const struct conf *c, char *line, bool secrets, void **arr,
-    size_t *n, size_t *cap, size_t lineno, const char **why_r)
+grow(void **arr, size_t n, size_t *cap, size_t sz)
 {
-	struct rmcpd_user *u;
-	struct rmcpd_secret *s;
-	char *f[RMCPD_FIELDS];
-	unsigned long uid, gid;
-	size_t sz = secrets ? sizeof(*s) : sizeof(*u);
 	void *na;
-	int nf;
+
+	if (n < *cap)
+		return 0;
+	if ((na = realloc(*arr, (*cap == 0 ? 64 : *cap * 2) * sz)) == NULL)
+		return -1;
+	*cap = *cap == 0 ? 64 : *cap * 2;
+	*arr = na;
+	return 0;
+}
+
+/* One secrets line into the growing array.  Returns 0, or -1 on a
+ * malformed line (*why_r) or no memory (*why_r NULL). */
+static int
+add_secret(char *line, void **arr, size_t *n, size_t *cap, size_t lineno,
+    const char **why_r)
+{
+	struct rmcpd_secret *s;
+	char *name, *hash;
+	int r;
 
 	*why_r = NULL;
-	nf = split(line, f, secrets ? 2 : RMCPD_FIELDS);
-	if (nf < (secrets ? 2 : 4)) {
-		*why_r = secrets ? "expected name:hash" :
-		    "expected name:hash:uid:gid[:maildrop]";
+	if ((r = parse_secret(line, &name, &hash, why_r)) != 1)
+		return r;
+	if (grow(arr, *n, cap, sizeof(*s)) == -1)
 		return -1;
-	}
-	if (!auth_valid_username(f[0], strlen(f[0]))) {
-		*why_r = "invalid user name";
+	s = (struct rmcpd_secret *)*arr + *n;
+	memcpy(s->name, name, strlen(name) + 1);
+	s->line = lineno;
+	if ((s->hash = strdup(hash)) == NULL)
 		return -1;
-	}
-	if (strlen(f[1]) >= CRYPT_OUTPUT_SIZE) {
-		*why_r = "hash too long";
-		return -1;
-	}
-	if (!secrets && (parse_id(f[2], &uid) == -1 ||
-	    parse_id(f[3], &gid) == -1)) {
-		*why_r = "bad uid or gid";
-		return -1;
-	}
-	if (!secrets && nf == 5 && f[4][0] != '\0' && (f[4][0] != '/' ||
-	    strlen(f[4]) >= PARAM_PATH_MAX)) {
-		*why_r = "maildrop must be an absolute path";
-		return -1;
-	}
-	/* A locked secret is none.  A locked account or uid 0 is no user
-	 * to pop3d, but the passwd-file still knows it: it decides. */
-	if (secrets && locked(f[1]))
-		return 0;
-	if (*n == *cap) {
-		*cap = *cap == 0 ? 64 : *cap * 2;
-		if ((na = realloc(*arr, *cap * sz)) == NULL)
-			return -1;
-		*arr = na;
-	}
-	if (secrets) {
-		s = (struct rmcpd_secret *)*arr + *n;
-		memcpy(s->name, f[0], strlen(f[0]) + 1);
-		s->line = lineno;
-		if ((s->hash = strdup(f[1])) == NULL)
-			return -1;
-	} else {
-		u = (struct rmcpd_user *)*arr + *n;
-		memcpy(u->name, f[0], strlen(f[0]) + 1);
-		u->line = lineno;
-		u->path = locked(f[1]) || uid == 0 ? NULL :
-		    file_user_path(c, f[0], (uid_t)uid, nf == 5 ? f[4] : "");
-	}
 	(*n)++;
 	return 0;
+}
+
+/* One passwd-file line (len bytes, no newline, not blank or a comment)
+ * into the growing array, parsed by auth.c.  Returns as add_secret. */
+static int
+add_user(const struct conf *c, char *line, size_t len, void **arr,
+    size_t *n, size_t *cap, size_t lineno, const char **why_r)
+{
+	struct auth_entry e;
+	struct rmcpd_user *u;
+	int rc;
+
+	*why_r = NULL;
+	if ((rc = auth_parse_line(line, len, &e, why_r)) != 1)
+		goto done;
+	rc = -1;
+	if (grow(arr, *n, cap, sizeof(*u)) == -1)
+		goto done;
+	/* A locked account or uid 0 is no user to pop3d, but the
+	 * passwd-file still knows it: it decides. */
+	u = (struct rmcpd_user *)*arr + *n;
+	memcpy(u->name, e.name, strlen(e.name) + 1);
+	u->line = lineno;
+	u->path = auth_hash_locked(e.hash) || e.uid == 0 ? NULL :
+	    file_user_path(c, e.name, e.uid, e.maildrop);
+	(*n)++;
+	rc = 0;
+done:
+	explicit_bzero(&e, sizeof(e));
+	return rc;
 }
 
 /* Both element types start with the name, then sort by line. */
@@ -299,7 +286,7 @@ load_file(const struct conf *c, const char *file, bool secrets, void **arr_r,
 	void *arr = NULL;
 	ssize_t got;
 	FILE *fp;
-	int rc = -1;
+	int r, rc = -1;
 
 	if ((fp = open_private(file, what, secrets, errstr_r, errlen)) == NULL)
 		return -1;
@@ -314,13 +301,18 @@ load_file(const struct conf *c, const char *file, bool secrets, void **arr_r,
 		p = line + strspn(line, " \t");
 		if (*p == '\0' || *p == '#')
 			continue;
-		if (len > RMCPD_LINE_MAX || memchr(line, '\0', len) != NULL) {
+		/* A secrets line is shorter, but the same bound serves. */
+		if (len > AUTH_LINE_MAX || memchr(line, '\0', len) != NULL) {
 			log_warnx("%s:%zu: malformed line skipped: too long or "
 			    "NUL byte", file, lineno);
 			continue;
 		}
-		if (add_line(c, line, secrets, &arr, &n, &cap, lineno,
-		    &why) == -1) {
+		if (secrets)
+			r = add_secret(line, &arr, &n, &cap, lineno, &why);
+		else
+			r = add_user(c, line, len, &arr, &n, &cap, lineno,
+			    &why);
+		if (r == -1) {
 			if (why == NULL) {
 				snprintf(errstr_r, errlen, "%s: out of memory",
 				    file);

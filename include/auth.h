@@ -128,6 +128,10 @@ bool	auth_valid_username(const char *name, size_t len);
  */
 bool	auth_verify(const char *phrase, const char *hash);
 
+/* true if shell is one of c->nologin_shells (an empty shell is /bin/sh):
+ * such system and PAM users are refused. */
+bool	auth_shell_refused(const struct conf *c, const char *shell);
+
 /* Constant-time comparison of a[0, n) and b[0, n). */
 bool	auth_ct_equal(const void *a, const void *b, size_t n);
 

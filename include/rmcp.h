@@ -316,8 +316,6 @@ int	rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
 /* name's RMCP secret (a crypt hash), or NULL. */
 const char *rmcpd_db_secret(const struct rmcpd_db *db, const char *name);
 
-/* true if name is one of the blank-separated words of list. */
-bool	rmcpd_db_listed(const char *list, const char *name);
 
 /* --- The responder (rmcpd.c) ------------------------------------------ */
 

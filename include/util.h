@@ -5,6 +5,7 @@
 #ifndef POSTERN_UTIL_H
 #define POSTERN_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -12,6 +13,9 @@
  * reason is fine. */
 void	util_seterr(char *errstr_r, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* true if word is one of the words (separated by blanks) of list. */
+bool	util_word_listed(const char *list, const char *word);
 
 /* Reads or writes exactly len octets at off, retrying on EINTR.  Returns
  * 0, or -1 with errno set (a short file or a zero-length write: EIO). */

@@ -34,6 +34,7 @@
 #include "auth_pam.h"
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 #include "params.h"
 
 /* Preferred method: yescrypt (libxcrypt's default on Debian 12)... */
@@ -398,25 +399,12 @@ auth_find_file(const char *file, const char *user, struct auth_cand *k,
 	return r;
 }
 
-/* true if shell is one of the space-separated paths of list; an empty
- * pw_shell means /bin/sh (passwd(5)). */
-static bool
-auth_nologin(const char *list, const char *shell)
+bool
+auth_shell_refused(const struct conf *c, const char *shell)
 {
-	const char *p = list, *sh;
-	size_t n, len;
-
-	sh = shell == NULL || shell[0] == '\0' ? "/bin/sh" : shell;
-	len = strlen(sh);
-	for (;;) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			return false;
-		n = strcspn(p, " \t");
-		if (n == len && memcmp(p, sh, n) == 0)
-			return true;
-		p += n;
-	}
+	/* An empty pw_shell means /bin/sh (passwd(5)). */
+	return util_word_listed(c->nologin_shells,
+	    shell == NULL || shell[0] == '\0' ? "/bin/sh" : shell);
 }
 
 /* getpwnam_r and getspnam_r report "no such entry" in several ways. */
@@ -532,7 +520,7 @@ auth_find_system(const struct conf *c, const char *user, bool shadow,
 	auth_copy(k->u.home, sizeof(k->u.home), pw.pw_dir);
 	if (pw.pw_uid == 0)
 		auth_copy(k->refuse, sizeof(k->refuse), "uid 0 refused");
-	else if (auth_nologin(c->nologin_shells, pw.pw_shell))
+	else if (auth_shell_refused(c, pw.pw_shell))
 		snprintf(k->refuse, sizeof(k->refuse), "nologin shell %s",
 		    pw.pw_shell != NULL && pw.pw_shell[0] != '\0' ?
 		    pw.pw_shell : "/bin/sh");

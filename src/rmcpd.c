@@ -37,6 +37,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 #include "maildrop.h"
 #include "params.h"
 #include "rmcp.h"
@@ -197,7 +198,7 @@ rmcpd_status(struct rmcpd *d, const char *name, bool name_ok,
 		ok = ((c->rmcp_consent & RMCP_CONSENT_EXECBIT) != 0 &&
 		    (sb.st_mode & S_IXUSR) != 0) ||
 		    ((c->rmcp_consent & RMCP_CONSENT_LIST) != 0 &&
-		    rmcpd_db_listed(c->rmcp_consent_users, name));
+		    util_word_listed(c->rmcp_consent_users, name));
 		if (!ok) {
 			*why_r = "no consent";
 			return;

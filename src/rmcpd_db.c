@@ -366,31 +366,7 @@ out:
 
 /* --- Lookups ----------------------------------------------------------- */
 
-bool
-rmcpd_db_listed(const char *list, const char *name)
-{
-	const char *p = list;
-	size_t n, len = strlen(name);
 
-	for (;;) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			return false;
-		n = strcspn(p, " \t");
-		if (n == len && memcmp(p, name, n) == 0)
-			return true;
-		p += n;
-	}
-}
-
-/* As auth.c: a shell of c->nologin_shells refuses a system user; an
- * empty pw_shell is /bin/sh. */
-static bool
-nologin(const struct conf *c, const char *shell)
-{
-	return rmcpd_db_listed(c->nologin_shells,
-	    shell == NULL || shell[0] == '\0' ? "/bin/sh" : shell);
-}
 
 /*
  * The maildrop path of name, looked up in the databases of userdb in
@@ -430,7 +406,7 @@ rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
 		if (getpwnam_r(name, &pw, nss, sizeof(nss), &pwp) != 0 ||
 		    pwp == NULL)
 			continue;
-		if (pw.pw_uid == 0 || nologin(c, pw.pw_shell))
+		if (pw.pw_uid == 0 || auth_shell_refused(c, pw.pw_shell))
 			return 0;
 		return maildrop_expand(c->maildrop, name, pw.pw_dir, buf,
 		    len) == 0;

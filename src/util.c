@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -63,4 +64,21 @@ util_pread_full(int fd, void *buf, size_t len, off_t off)
 		off += n;
 	}
 	return 0;
+}
+
+bool
+util_word_listed(const char *list, const char *word)
+{
+	const char *p = list;
+	size_t n, len = strlen(word);
+
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return false;
+		n = strcspn(p, " \t");
+		if (n == len && memcmp(p, word, n) == 0)
+			return true;
+		p += n;
+	}
 }

@@ -74,7 +74,17 @@ int	session_run(const struct conf *c, const struct privsep_preauth *pa,
 int	session_run_proto(const struct conf *c,
 	    const struct privsep_preauth *pa, int proto, int rfd, int wfd);
 
-/* Shared by the POP3 engines. */
+/*
+ * Pre-auth child: hands cr (user and password filled in) to the master
+ * with the client's unread pipelined input (style.md 4), after flushing
+ * everything owed to the client; waits for the verdict and its reply text.
+ * Wipes cr.  Returns PRIVSEP_OK / PRIVSEP_FAIL / PRIVSEP_CLOSE, or -1 if
+ * the master is gone.
+ */
+int	session_handoff(struct session *s, struct privsep_creds *cr,
+	    char *text_r, size_t textlen);
+
+/* Shared by the protocol engines. */
 void	session_reply(struct session *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Flushes output unless more pipelined commands are already buffered. */

@@ -97,8 +97,7 @@ auth_helo(void *ctx, int argc, char **argv)
 	struct session *s = ctx;
 	struct privsep_creds *cr;
 	char text[PARAM_RESP_MAX];
-	const char *pend, *why;
-	size_t plen;
+	const char *why;
 	int v;
 
 	(void)argc;
@@ -132,15 +131,7 @@ auth_helo(void *ctx, int argc, char **argv)
 		return CMD_CLOSE;
 	}
 	snprintf(s->user, sizeof(s->user), "%s", cr->user);
-	/* style.md 4: pipelined input survives the hand-off. */
-	pend = iobuf_unread(&s->io, &plen);
-	if (plen > sizeof(cr->pending))
-		plen = sizeof(cr->pending);
-	memcpy(cr->pending, pend, plen);
-	cr->pending_len = plen;
-	iobuf_flush(&s->io);
-	v = privsep_send_creds(s->psfd, cr, text, sizeof(text));
-	explicit_bzero(cr, sizeof(*cr));
+	v = session_handoff(s, cr, text, sizeof(text));
 	free(cr);
 	switch (v) {
 	case PRIVSEP_OK:

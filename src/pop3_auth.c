@@ -101,8 +101,6 @@ auth_pass(void *ctx, int argc, char **argv)
 	struct session *s = ctx;
 	struct privsep_creds *cr;
 	char text[PARAM_RESP_MAX];
-	const char *pend;
-	size_t plen;
 	int v;
 
 	(void)argc;
@@ -119,16 +117,7 @@ auth_pass(void *ctx, int argc, char **argv)
 	snprintf(cr->user, sizeof(cr->user), "%s", s->user);
 	snprintf(cr->pass, sizeof(cr->pass), "%s", argv[0]);
 	explicit_bzero(argv[0], strlen(argv[0]));
-	/* style.md 4: pipelined input survives the hand-off. */
-	pend = iobuf_unread(&s->io, &plen);
-	if (plen > sizeof(cr->pending))
-		plen = sizeof(cr->pending);
-	memcpy(cr->pending, pend, plen);
-	cr->pending_len = plen;
-	/* Everything we owe the client goes out before the master speaks. */
-	iobuf_flush(&s->io);
-	v = privsep_send_creds(s->psfd, cr, text, sizeof(text));
-	explicit_bzero(cr, sizeof(*cr));
+	v = session_handoff(s, cr, text, sizeof(text));
 	free(cr);
 	switch (v) {
 	case PRIVSEP_OK:

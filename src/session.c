@@ -97,6 +97,26 @@ session_reply(struct session *s, const char *fmt, ...)
 }
 
 int
+session_handoff(struct session *s, struct privsep_creds *cr, char *text_r,
+    size_t textlen)
+{
+	const char *pend;
+	size_t plen;
+	int v;
+
+	pend = iobuf_unread(&s->io, &plen);
+	if (plen > sizeof(cr->pending))
+		plen = sizeof(cr->pending);
+	memcpy(cr->pending, pend, plen);
+	cr->pending_len = plen;
+	/* Everything we owe the client goes out before the master speaks. */
+	iobuf_flush(&s->io);
+	v = privsep_send_creds(s->psfd, cr, text_r, textlen);
+	explicit_bzero(cr, sizeof(*cr));
+	return v;
+}
+
+int
 session_flush_if_idle(struct session *s)
 {
 	if (iobuf_line_pending(&s->io))

@@ -345,57 +345,56 @@ set_path(struct conf_state *st, const struct conf_key *k, const char *v,
 	return store_str(k, st->c, v, msg, msglen);
 }
 
+/* A path template: absolute or "~/...", escapes %u and %% only.
+ * Returns 0, or -1 with a message. */
 static int
-set_maildrop(struct conf_state *st, const struct conf_key *k, const char *v,
-    char *msg, size_t msglen)
+check_template(const struct conf_key *k, const char *v, char *msg,
+    size_t msglen)
 {
 	const char *p;
-	size_t len = strlen(v);
 
 	if (v[0] != '/' && strncmp(v, "~/", 2) != 0) {
 		snprintf(msg, msglen, "%s: \"%.*s\" must be an absolute path "
 		    "or start with \"~/\"", k->name, CONF_SHOW, v);
 		return -1;
 	}
+	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] != 'u' && p[1] != '%') {
+			snprintf(msg, msglen, "%s: \"%.*s\": unknown escape "
+			    "\"%%%.1s\"; allowed are %%u (the user name) and "
+			    "%%%% (a percent sign)", k->name, CONF_SHOW, v,
+			    p + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The maildrop template must name a file, not a directory. */
+static int
+set_maildrop(struct conf_state *st, const struct conf_key *k, const char *v,
+    char *msg, size_t msglen)
+{
+	size_t len = strlen(v);
+
+	if (check_template(k, v, msg, msglen) == -1)
+		return -1;
 	if ((v[0] == '~' && len == 2) || v[len - 1] == '/') {
 		snprintf(msg, msglen, "%s: \"%.*s\" names a directory; it must "
 		    "name the mbox file, e.g. /var/mail/%%u", k->name,
 		    CONF_SHOW, v);
 		return -1;
 	}
-	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
-		if (p[1] != 'u' && p[1] != '%') {
-			snprintf(msg, msglen, "%s: \"%.*s\": unknown escape "
-			    "\"%%%.1s\"; allowed are %%u (the user name) and "
-			    "%%%% (a percent sign)", k->name, CONF_SHOW, v,
-			    p + 1);
-			return -1;
-		}
-	}
 	return store_str(k, st->c, v, msg, msglen);
 }
 
-/* A directory template: absolute or "~/...", escapes %u and %% only. */
+/* POP2's folder directory template. */
 static int
 set_folder_dir(struct conf_state *st, const struct conf_key *k,
     const char *v, char *msg, size_t msglen)
 {
-	const char *p;
-
-	if (v[0] != '/' && strncmp(v, "~/", 2) != 0) {
-		snprintf(msg, msglen, "%s: \"%.*s\" must be an absolute path "
-		    "or start with \"~/\"", k->name, CONF_SHOW, v);
+	if (check_template(k, v, msg, msglen) == -1)
 		return -1;
-	}
-	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
-		if (p[1] != 'u' && p[1] != '%') {
-			snprintf(msg, msglen, "%s: \"%.*s\": unknown escape "
-			    "\"%%%.1s\"; allowed are %%u (the user name) and "
-			    "%%%% (a percent sign)", k->name, CONF_SHOW, v,
-			    p + 1);
-			return -1;
-		}
-	}
 	return store_str(k, st->c, v, msg, msglen);
 }
 

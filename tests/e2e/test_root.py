@@ -173,6 +173,15 @@ class RootTest(unittest.TestCase):
         s = self.make_server(conf={"pre_auth_user": "root"})
         self.refuses_to_start(s, ("pre_auth_user", "root"))
 
+    def test_missing_pre_auth_user_refused(self):
+        name = "postern-nosuch-%d" % os.getpid()
+        s = self.make_server(conf={"pre_auth_user": name})
+        self.refuses_to_start(s, ("does not exist", name))
+        # pop3d -t names the problem too, and exits non-zero
+        r = s.run_pop3d(["-t", "-f", s.conf_path])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(name, (r.stdout + r.stderr).decode())
+
     def test_bad_chroot_refused(self):
         for case in ("not empty", "not root's", "missing", "group-writable"):
             with self.subTest(case=case):

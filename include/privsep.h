@@ -26,9 +26,10 @@ struct privsep_preauth {
  * Resolves and checks the pre-auth user and chroot from the config:
  * refuses a missing user, uid 0 / gid 0, a chroot that is not an absolute,
  * empty, root-owned directory writable by nobody else.  A mail_group that
- * does not exist is logged here once (a warning, not an error).  When not
- * root, fills as_root = false and succeeds.  Returns 0, or -1 with a
- * reason.
+ * does not exist is logged here once (a warning, not an error); one that
+ * gives away the system (gid 0, shadow, disk, ...: privsep.c's list) is
+ * refused, also when not root.  When not root, fills as_root = false and
+ * succeeds.  Returns 0, or -1 with a reason.
  */
 int	privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 	    char *errstr_r, size_t errlen);
@@ -47,8 +48,9 @@ struct auth_user;
  * mail_group that does not exist is logged once (per daemon) and the drop
  * goes on without it; "" means none.  Then checks that root cannot be
  * regained and that getgroups() holds only that group.  When not root,
- * changes nothing.  Returns 0, or -1 with a reason (the caller refuses the
- * login). */
+ * changes nothing.  Refuses a u->gid or mail group of gid 0 or one that
+ * gives away the system, before dropping.  Returns 0, or -1 with a reason
+ * (the caller refuses the login). */
 int	privsep_drop_user(const struct conf *c, const struct auth_user *u,
 	    char *errstr_r, size_t errlen);
 

@@ -1,6 +1,7 @@
 /*
- * util.h: small helpers shared by the modules: the errstr_r formatter and
- * whole-buffer positional I/O.  No privilege of its own.
+ * util.h: small helpers shared by the modules: the errstr_r formatter,
+ * whole-buffer positional I/O and the trusted-file rule.  No privilege of
+ * its own.
  */
 #ifndef POSTERN_UTIL_H
 #define POSTERN_UTIL_H
@@ -13,6 +14,17 @@
  * reason is fine. */
 void	util_seterr(char *errstr_r, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+struct stat;
+
+/*
+ * true if sb (fstat() of an open file) is a regular file owned by root or
+ * by the effective user and writable by nobody else: the rule for every
+ * file that says who may log in or how (the configuration, the
+ * passwd-file, rmcpd's hash files), since whoever can write one can log
+ * in as anyone.
+ */
+bool	util_file_trusted(const struct stat *sb);
 
 /* true if word is one of the words (separated by blanks) of list. */
 bool	util_word_listed(const char *list, const char *word);

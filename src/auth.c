@@ -260,8 +260,7 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 		return -1;
 	}
 	/* Whoever can write it can log in as anyone but root. */
-	if (!S_ISREG(sb.st_mode) || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
-	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+	if (!util_file_trusted(&sb)) {
 		snprintf(errstr_r, errlen, "passwd-file %s refused: it must be "
 		    "a regular file owned by root (or the server's user) and "
 		    "not writable by group or others", file);

@@ -29,6 +29,7 @@
 #include "lock.h"
 #include "params.h"
 #include "rmcp.h"
+#include "util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -880,6 +881,16 @@ conf_load(struct conf *c, const char *file, bool missing_ok, char *errstr_r,
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		snprintf(errstr_r, errlen, "%s: not a regular file", file);
+		goto out;
+	}
+	/* Whoever can write it chooses the passwd-file and the users:
+	 * the passwd-file's rule (auth.c), one predicate for both. */
+	if (!util_file_trusted(&sb)) {
+		snprintf(errstr_r, errlen, "%s: refused (owner uid %lu, mode "
+		    "%04o): a configuration file must be owned by root%s and "
+		    "writable by its owner only", file,
+		    (unsigned long)sb.st_uid, (unsigned)(sb.st_mode & 07777),
+		    geteuid() == 0 ? "" : " or by the user pop3d runs as");
 		goto out;
 	}
 

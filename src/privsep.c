@@ -31,6 +31,37 @@
 /* Supplementary groups a dropped process keeps: the mail group at most. */
 #define PRIVSEP_GROUPS_MAX	1
 
+/*
+ * Groups that give away the system to a process that holds one: a session
+ * process (exposed to the network after login) must never run with one,
+ * neither as mail_group nor as the user's own group.  gid 0 is refused
+ * whatever its name.
+ */
+static const struct {
+	const char	*name;
+	const char	*why;
+} privsep_unsafe_groups[] = {
+	{ "root",		"root's group owns much of the system" },
+	{ "wheel",		"its members become root (su, sudo)" },
+	{ "sudo",		"its members become root (sudo)" },
+	{ "admin",		"its members become root (sudo, older Ubuntu)" },
+	{ "shadow",		"it reads every password hash (/etc/shadow)" },
+	{ "disk",		"it reads and writes every block device" },
+	{ "kmem",		"it reads kernel memory" },
+	{ "tty",		"it writes to every terminal" },
+	{ "adm",		"it reads the system logs" },
+	{ "systemd-journal",	"it reads the whole journal" },
+	{ "staff",		"it writes /usr/local, where root finds "
+				"programs" },
+	{ "docker",		"the docker socket is root" },
+	{ "lxd",		"the LXD socket is root" },
+	{ "libvirt",		"the libvirt socket is root" },
+	{ "input",		"it reads every keyboard" },
+};
+
+#define PRIVSEP_NUNSAFE	\
+	(sizeof(privsep_unsafe_groups) / sizeof(privsep_unsafe_groups[0]))
+
 /* true if dir holds nothing but "." and "..". */
 static bool
 dir_is_empty(const char *dir)
@@ -82,6 +113,53 @@ mail_group_gid(const struct conf *c, gid_t *gid_r)
 	return 0;
 }
 
+/* Why a group of this name must not be a session's, or NULL. */
+static const char *
+group_name_unsafe(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PRIVSEP_NUNSAFE; i++)
+		if (strcmp(name, privsep_unsafe_groups[i].name) == 0)
+			return privsep_unsafe_groups[i].why;
+	return NULL;
+}
+
+/* Why gid must not be a session's, or NULL: gid 0, or a gid whose name
+ * is listed (so that another name for shadow's gid is shadow too). */
+static const char *
+group_unsafe(gid_t gid)
+{
+	const struct group *gr;
+
+	if (gid == 0)
+		return "gid 0 is root's group";
+	if ((gr = getgrgid(gid)) != NULL)
+		return group_name_unsafe(gr->gr_name);
+	return NULL;
+}
+
+/* The start-up check of mail_group (also as a non-root user: pop3d -t
+ * must say what a root start would refuse).  0, or -1 with a reason. */
+static int
+mail_group_check(const struct conf *c, char *errstr_r, size_t errlen)
+{
+	const struct group *gr;
+	const char *why;
+
+	if (c->mail_group[0] == '\0')
+		return 0;
+	why = group_name_unsafe(c->mail_group);
+	if (why == NULL && (gr = getgrnam(c->mail_group)) != NULL)
+		why = group_unsafe(gr->gr_gid);
+	if (why == NULL)
+		return 0;
+	snprintf(errstr_r, errlen, "mail_group \"%s\" refused: %s; every "
+	    "session would keep it.  Name the spool's group (usually mail) "
+	    "or none in %s", c->mail_group, why, c->file);
+	return -1;
+}
+
 int
 privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
     char *errstr_r, size_t errlen)
@@ -91,6 +169,8 @@ privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 	gid_t gid;
 
 	memset(p, 0, sizeof(*p));
+	if (mail_group_check(c, errstr_r, errlen) == -1)
+		return -1;
 	if (geteuid() != 0) {
 		p->as_root = false;
 		return 0;
@@ -217,6 +297,30 @@ privsep_drop_preauth(const struct privsep_preauth *p)
 		fatalx("%s", err);
 }
 
+/* Before a session drops to gid with groups[0, n): none may give away
+ * the system (the group database may have changed since start-up, and a
+ * passwd-file entry names any gid).  0, or -1 with a reason. */
+static int
+session_groups_check(gid_t gid, const gid_t *groups, size_t n,
+    char *errstr_r, size_t errlen)
+{
+	const char *why;
+	size_t i;
+
+	if ((why = group_unsafe(gid)) != NULL) {
+		snprintf(errstr_r, errlen, "refusing to serve a maildrop with "
+		    "group %lu: %s", (unsigned long)gid, why);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if ((why = group_unsafe(groups[i])) != NULL) {
+			snprintf(errstr_r, errlen, "refusing to keep the mail "
+			    "group %lu: %s", (unsigned long)groups[i], why);
+			return -1;
+		}
+	return 0;
+}
+
 int
 privsep_drop_user(const struct conf *c, const struct auth_user *u,
     char *errstr_r, size_t errlen)
@@ -235,6 +339,8 @@ privsep_drop_user(const struct conf *c, const struct auth_user *u,
 	 * supplementary groups: a session needs nothing else. */
 	if (mail_group_gid(c, &groups[0]) == 1)
 		n = 1;
+	if (session_groups_check(u->gid, groups, n, errstr_r, errlen) == -1)
+		return -1;
 	return drop_ids(u->uid, u->gid, groups, n, errstr_r, errlen);
 }
 

@@ -29,6 +29,7 @@
 #include "maildrop.h"
 #include "params.h"
 #include "rmcp.h"
+#include "util.h"
 
 #define RMCPD_NSS_BUF		16384
 
@@ -69,9 +70,8 @@ open_private(const char *file, const char *what, bool secret,
 		fclose(fp);
 		return NULL;
 	}
-	if (!S_ISREG(sb.st_mode) || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
-	    (secret && (sb.st_mode & S_IROTH) != 0) ||
-	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+	if (!util_file_trusted(&sb) ||
+	    (secret && (sb.st_mode & S_IROTH) != 0)) {
 		snprintf(errstr_r, errlen, "%s %s refused: it must be a "
 		    "regular file owned by root (or the server's user), "
 		    "writable by the owner only%s", what, file, secret ?

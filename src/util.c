@@ -1,7 +1,10 @@
 /*
  * util.c: the errstr_r formatter and whole-buffer positional I/O used by
- * the maildrop modules.  Runs wherever its callers run.
+ * the maildrop modules, and the trusted-file rule of the configuration and
+ * the user databases.  Runs wherever its callers run.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,4 +84,11 @@ util_word_listed(const char *list, const char *word)
 			return true;
 		p += n;
 	}
+}
+
+bool
+util_file_trusted(const struct stat *sb)
+{
+	return S_ISREG(sb->st_mode) && (sb->st_mode & (S_IWGRP | S_IWOTH)) ==
+	    0 && (sb->st_uid == 0 || sb->st_uid == geteuid());
 }

@@ -2,8 +2,13 @@
  * check_conf.c: the configuration parser (src/conf.c): defaults, every
  * key with good and bad values (table tests), FILE:LINE in messages,
  * duplicates, listen parsing, missing files, comments and whitespace,
- * overlong values, and the example etc/postern.conf.
+ * overlong values, and the example etc/postern.conf; the owner and mode a
+ * configuration file needs, and the mail_group and session groups that
+ * privsep.c refuses.
  */
+#include <sys/stat.h>
+
+#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
@@ -11,9 +16,11 @@
 
 #include "testutil.h"
 
+#include "auth.h"
 #include "conf.h"
 #include "lock.h"
 #include "params.h"
+#include "privsep.h"
 
 /* Small enough for tu_rmtree's command buffer. */
 static char	tmpdir[512];
@@ -633,13 +640,14 @@ START_TEST(test_example_file)
 
 	ck_assert_msg(example_path(ex, sizeof(ex)) == 0,
 	    "etc/postern.conf not found (set POSTERN_SRCDIR)");
-	/* As shipped: every key commented out, the defaults stand. */
-	ck_assert_msg(conf_load(&c, ex, false, err, sizeof(err)) == 0, "%s",
-	    err);
+	/* As shipped: every key commented out, the defaults stand.  Read
+	 * from a copy of ours: a checkout made with umask 002 is group-
+	 * writable, which conf_load rightly refuses. */
+	text = tu_read_file(ex, &len);
+	ck_assert_msg(load_text(&c, text) == 0, "%s", err);
 	assert_default_values(&c);
 
 	/* Every "#key = default" line, uncommented, gives the same. */
-	text = tu_read_file(ex, &len);
 	out = malloc(len + 1);
 	ck_assert_ptr_nonnull(out);
 	for (line = text; *line != '\0'; line = nl) {
@@ -663,6 +671,121 @@ START_TEST(test_example_file)
 	ck_assert_str_eq(c.passwd_file, "/etc/postern.passwd");
 	free(text);
 	free(out);
+}
+END_TEST
+
+/* The passwd-file's rule (auth.c): owned by root or by us, writable by
+ * the owner only. */
+START_TEST(test_file_owner_mode)
+{
+	static const char text[] = "timeout_auth = 45\n";
+	struct conf c;
+	char want[sizeof(cpath) + 64];
+	static const mode_t bad[] = { 0620, 0602, 0660, 0666, 0622, 0777 };
+	size_t i;
+
+	tu_write_file(cpath, text, sizeof(text) - 1);
+	ck_assert_msg(conf_load(&c, cpath, false, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(c.timeout_auth, 45);
+	/* Read permission for others is fine: nothing in it is secret. */
+	ck_assert_int_eq(chmod(cpath, 0644), 0);
+	ck_assert_int_eq(conf_load(&c, cpath, false, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s: refused (owner uid %lu, mode ",
+	    cpath, (unsigned long)geteuid());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(chmod(cpath, bad[i]), 0);
+		ck_assert_msg(conf_load(&c, cpath, false, err, sizeof(err)) ==
+		    -1, "mode %04o accepted", (unsigned)bad[i]);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0 &&
+		    strstr(err, "writable by its owner only") != NULL,
+		    "mode %04o: %s", (unsigned)bad[i], err);
+	}
+	ck_assert_int_eq(chmod(cpath, 0600), 0);
+	/* Another owner: only root can make one. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(cpath, 65534, 65534), 0);
+		ck_assert_int_eq(conf_load(&c, cpath, false, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "refused (owner uid 65534, mode "
+		    "0600): a configuration file must be owned by root and "
+		    "writable by its owner only") != NULL, "%s", err);
+	}
+}
+END_TEST
+
+/* privsep_preauth_init refuses a mail_group that gives away the system,
+ * also when not root (pop3d -t as any user). */
+static const struct {
+	const char	*group;
+	const char	*want;		/* NULL: accepted */
+} mail_groups[] = {
+	{ "root",		"mail_group \"root\" refused: " },
+	{ "shadow",		"refused: it reads every password hash" },
+	{ "disk",		"refused: it reads and writes every block device" },
+	{ "kmem",		"refused: it reads kernel memory" },
+	{ "sudo",		"refused: its members become root" },
+	{ "wheel",		"refused: its members become root" },
+	{ "adm",		"refused: it reads the system logs" },
+	{ "tty",		"refused: it writes to every terminal" },
+	{ "docker",		"refused: the docker socket is root" },
+	{ "lxd",		"refused" },
+	{ "systemd-journal",	"refused" },
+	{ "mail",		NULL },
+	{ "postern-nosuchgroup", NULL },
+};
+
+START_TEST(test_mail_group)
+{
+	struct conf c;
+	struct privsep_preauth pa;
+	int r;
+
+	conf_default(&c);
+	snprintf(c.mail_group, sizeof(c.mail_group), "%s",
+	    mail_groups[_i].group);
+	snprintf(c.pre_auth_user, sizeof(c.pre_auth_user), "nobody");
+	snprintf(c.chroot_dir, sizeof(c.chroot_dir), "%s", tmpdir);
+	err[0] = '\0';
+	r = privsep_preauth_init(&c, &pa, err, sizeof(err));
+	if (mail_groups[_i].want != NULL) {
+		ck_assert_int_eq(r, -1);
+		ck_assert_msg(strstr(err, mail_groups[_i].want) != NULL &&
+		    strstr(err, "mail_group") != NULL, "%s: %s",
+		    mail_groups[_i].group, err);
+	} else
+		ck_assert_msg(strstr(err, "mail_group") == NULL, "%s: %s",
+		    mail_groups[_i].group, err);
+}
+END_TEST
+
+/* Root only: the drop refuses a session group of gid 0 or shadow's before
+ * it changes anything (Check runs each test in a child anyway). */
+START_TEST(test_session_group)
+{
+	struct conf c;
+	struct auth_user u;
+	struct group *gr;
+
+	if (geteuid() != 0)
+		return;
+	conf_default(&c);
+	c.mail_group[0] = '\0';
+	memset(&u, 0, sizeof(u));
+	u.uid = 65534;
+	u.gid = 0;
+	ck_assert_int_eq(privsep_drop_user(&c, &u, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "group 0: gid 0 is root's group") != NULL,
+	    "%s", err);
+	ck_assert_int_eq(geteuid(), 0);
+	if ((gr = getgrnam("shadow")) != NULL) {
+		u.gid = gr->gr_gid;
+		ck_assert_int_eq(privsep_drop_user(&c, &u, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "every password hash") != NULL,
+		    "%s", err);
+		ck_assert_int_eq(geteuid(), 0);
+	}
 }
 END_TEST
 
@@ -692,6 +815,10 @@ conf_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_overlong);
 	tcase_add_test(tc, test_example_file);
+	tcase_add_test(tc, test_file_owner_mode);
+	tcase_add_loop_test(tc, test_mail_group, 0,
+	    (int)(sizeof(mail_groups) / sizeof(mail_groups[0])));
+	tcase_add_test(tc, test_session_group);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -53,6 +53,16 @@ struct conf {
 	int	 timeout_trans;			/* seconds, default 600 */
 	int	 auth_fail_delay_ms;		/* default 2000 */
 	int	 auth_max_tries;		/* default 3 */
+	int	 timeout_auth_total;		/* seconds for the whole
+						   AUTHORIZATION state,
+						   default 300 */
+	int	 auth_max_commands;		/* lines before login,
+						   default 50 */
+	int	 auth_max_errors;		/* bad lines before login,
+						   default 10 */
+	size_t	 session_memory_max;		/* octets for a session's
+						   message table, default
+						   512 MiB */
 	int	 max_line;			/* default 1024 */
 	int	 plaintext;			/* PLAINTEXT_*, default loopback */
 	bool	 mboxrd;			/* default false (mboxo) */
@@ -143,6 +153,14 @@ int	conf_load(struct conf *c, const char *file, bool missing_ok,
 int	conf_parse_hostport(const char *key, const char *s, size_t len,
 	    const char *svcproto, const char *example, struct conf_listen *l,
 	    char *errstr_r, size_t errlen);
+
+/*
+ * Parses a size: decimal digits with an optional suffix k, M or G (any
+ * case; powers of 1024), no sign, no blanks.  Returns 0 with *r (LONG_MAX
+ * for a value too large for a long, which every range check refuses), or
+ * -1 if s is not such a number.
+ */
+int	conf_parse_size(const char *s, long *r);
 
 /* Parses one "proto host:port" / "[v6]:port" listen value. */
 int	conf_parse_listen(struct conf_listen *l, const char *value,

@@ -87,6 +87,14 @@ int	maildrop_stream(struct maildrop *md, size_t idx, bool dotstuff,
  */
 int	maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen);
 
+/*
+ * Sets session_memory_max for the bursts of this process (default
+ * PARAM_SESSION_MEMORY): a maildrop whose message table would need more
+ * is refused with MD_PERM, "mailbox too large for this server (N
+ * messages)", and logged with the count and the cap.
+ */
+void	maildrop_set_memory_max(size_t max_bytes);
+
 /* Releases locks and memory (no UPDATE). */
 void	maildrop_close(struct maildrop *md);
 

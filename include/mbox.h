@@ -1,7 +1,7 @@
 /*
  * mbox.h: pure mbox scanning on a byte buffer (RFC 4155, read as mboxo).
- * No I/O, no allocation kept beyond the message array: testable and
- * fuzzable.
+ * No I/O, no allocation kept beyond the message array, which a caller
+ * may bound: testable and fuzzable.
  * Runs in the session process as the mail user.
  */
 #ifndef POSTERN_MBOX_H
@@ -55,6 +55,23 @@ struct mbox_scan {
 int	mbox_scan_buf(const char *buf, size_t len, bool mboxrd,
 	    struct mbox_scan *s, off_t *bad_off_r, char *errstr_r,
 	    size_t errlen);
+
+/*
+ * mbox_scan_buf with a bound on the memory the scan holds (the message
+ * table and the uniqueness table): never more than max_bytes.  A mailbox
+ * of count messages fits when mbox_scan_bytes(count) <= max_bytes; one
+ * that does not gives MBOX_SCAN_TOOBIG, with s->count the number of
+ * messages in buf (counted, not kept: s->msgs is NULL, nothing to free)
+ * and a reason in errstr_r.  Else as mbox_scan_buf.
+ */
+#define MBOX_SCAN_TOOBIG	(-2)
+int	mbox_scan_buf_max(const char *buf, size_t len, bool mboxrd,
+	    size_t max_bytes, struct mbox_scan *s, off_t *bad_off_r,
+	    char *errstr_r, size_t errlen);
+
+/* The memory a scan of count messages is allowed (about 200 octets a
+ * message; SIZE_MAX if that does not fit). */
+size_t	mbox_scan_bytes(size_t count);
 void	mbox_scan_free(struct mbox_scan *s);
 
 /* true if line[0, len) (no LF) is a valid From_ separator line. */

@@ -85,6 +85,8 @@ static int	set_int(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_word(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	set_size(struct conf_state *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	set_mbox_format(struct conf_state *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	set_listen(struct conf_state *, const struct conf_key *,
@@ -191,6 +193,16 @@ static const struct conf_key keys[] = {
 	    "milliseconds", NULL },
 	{ "auth_max_tries",	set_int,	NUM(auth_max_tries), 1, 100,
 	    "tries", NULL },
+	/* The whole AUTHORIZATION state (params.h says why). */
+	{ "timeout_auth_total",	set_int,	NUM(timeout_auth_total), 1,
+	    86400, "seconds", NULL },
+	{ "auth_max_commands",	set_int,	NUM(auth_max_commands), 1,
+	    100000, "commands", NULL },
+	{ "auth_max_errors",	set_int,	NUM(auth_max_errors), 1, 100000,
+	    "errors", NULL },
+	{ "session_memory_max",	set_size,	NUM(session_memory_max),
+	    PARAM_SESSION_MEMORY_MIN, PARAM_SESSION_MEMORY_MAX, "octets",
+	    NULL },
 	{ "max_line_length",	set_int,	NUM(max_line), PARAM_LINE_MIN,
 	    PARAM_LINE_MAX, "octets", NULL },
 	{ "plaintext_auth",	set_word,	NUM(plaintext), 0, 0, NULL,
@@ -438,6 +450,24 @@ set_int(struct conf_state *st, const struct conf_key *k, const char *v,
 		return -1;
 	}
 	*(int *)(void *)((char *)st->c + k->off) = (int)n;
+	return 0;
+}
+
+/* Octets, with an optional k, M or G suffix (powers of 1024). */
+static int
+set_size(struct conf_state *st, const struct conf_key *k, const char *v,
+    char *msg, size_t msglen)
+{
+	long n;
+
+	if (conf_parse_size(v, &n) == -1 || n < k->min || n > k->max) {
+		snprintf(msg, msglen, "%s: \"%.*s\" is not allowed; use a "
+		    "number of %s with an optional suffix k, M or G, from "
+		    "%ldk to %ldG%s", k->name, CONF_SHOW, v, k->unit,
+		    k->min / 1024, k->max / (1024L * 1024 * 1024), hint(v));
+		return -1;
+	}
+	*(size_t *)(void *)((char *)st->c + k->off) = (size_t)n;
 	return 0;
 }
 
@@ -708,6 +738,10 @@ conf_default(struct conf *c)
 	c->pop2_timeout_session = 1800;
 	c->auth_fail_delay_ms = PARAM_AUTH_DELAY_MS;
 	c->auth_max_tries = PARAM_AUTH_TRIES;
+	c->timeout_auth_total = PARAM_TIMEOUT_AUTH_TOTAL;
+	c->auth_max_commands = PARAM_AUTH_COMMANDS;
+	c->auth_max_errors = PARAM_AUTH_ERRORS;
+	c->session_memory_max = PARAM_SESSION_MEMORY;
 	c->max_line = PARAM_LINE_DEFAULT;
 	c->plaintext = PLAINTEXT_LOOPBACK;
 	c->mboxrd = false;

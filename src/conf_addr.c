@@ -2,8 +2,9 @@
  * conf_addr.c: the address values of the configuration file: pop3d's
  * "listen = PROTO HOST:PORT" lines and rmcpd's "rmcp_listen" list.  HOST
  * is an IPv4 address, '*' (every IPv4 address) or [IPv6]; PORT a number
- * or a service name, stored as a number.  Parsed by the master before any
- * fork; no privilege of its own.
+ * or a service name, stored as a number.  Also the sizes with a k/M/G
+ * suffix (session_memory_max).  Parsed by the master before any fork; no
+ * privilege of its own.
  */
 #include <sys/types.h>
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,5 +159,49 @@ conf_parse_listen(struct conf_listen *l, const char *value, char *errstr_r,
 	    errstr_r, errlen) == -1)
 		return -1;
 	l->proto = proto;
+	return 0;
+}
+
+int
+conf_parse_size(const char *s, long *r)
+{
+	const char *p = s;
+	long v = 0, mult = 1;
+	int d;
+
+	/* Not isdigit(): the locale must not widen the set. */
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		d = *p - '0';
+		if (v > (LONG_MAX - d) / 10)
+			v = LONG_MAX;	/* stays there: out of every range */
+		else
+			v = v * 10 + d;
+	}
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1024L;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024L * 1024;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024L * 1024 * 1024;
+		p++;
+		break;
+	default:
+		return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	*r = v > LONG_MAX / mult ? LONG_MAX : v * mult;
 	return 0;
 }

@@ -37,6 +37,15 @@
 
 #define MD_ERR_MAX	256	/* internal reasons, logged */
 
+/* session_memory_max: what a burst may spend on the message table. */
+static size_t	maildrop_memory_max = PARAM_SESSION_MEMORY;
+
+void
+maildrop_set_memory_max(size_t max_bytes)
+{
+	maildrop_memory_max = max_bytes;
+}
+
 /* Appends s[0, n) to buf at *o; -1 if it does not fit. */
 static int
 put(char *buf, size_t len, size_t *o, const char *s, size_t n)
@@ -159,10 +168,22 @@ burst(struct maildrop *md, char *errstr_r, size_t errlen)
 		}
 	}
 	err[0] = '\0';
-	r = mbox_scan_buf(map != NULL ? map : "", (size_t)md->size,
-	    md->mboxrd, &md->scan, &bad, err, sizeof(err));
+	r = mbox_scan_buf_max(map != NULL ? map : "", (size_t)md->size,
+	    md->mboxrd, maildrop_memory_max, &md->scan, &bad, err,
+	    sizeof(err));
 	if (map != NULL)
 		(void)munmap(map, (size_t)md->size);
+	if (r == MBOX_SCAN_TOOBIG) {
+		log_warnx("maildrop %s: too large: messages=%zu "
+		    "session_memory_max=%zu (room for %zu messages)", md->path,
+		    md->scan.count, maildrop_memory_max,
+		    maildrop_memory_max / mbox_scan_bytes(1));
+		util_seterr(errstr_r, errlen, "mailbox too large for this "
+		    "server (%zu messages); ask your administrator",
+		    md->scan.count);
+		md->scan.count = 0;
+		return MD_PERM;
+	}
 	if (r == -1) {
 		if (bad >= 0) {
 			log_warnx("maildrop %s: damaged at offset %lld: %s",

@@ -65,7 +65,8 @@ static size_t	find_next(const char *, size_t, size_t, size_t *);
 static int	hdr_scan(const char *, const struct mbox_msg *,
 		    EVP_MD_CTX *, const EVP_MD *, struct hdr_info *, char *);
 static bool	xuidl_value(const char *, size_t, struct hdr_info *);
-static int	push_msg(struct mbox_scan *, const struct mbox_msg *);
+static int	push_msg(struct mbox_scan *, const struct mbox_msg *,
+		    size_t);
 static uint64_t	str_hash(const char *);
 static struct uid_slot *uid_find(struct uid_table *,
 		    const struct mbox_scan *, const char *);
@@ -423,14 +424,30 @@ hdr_scan(const char *buf, const struct mbox_msg *mm, EVP_MD_CTX *ctx,
 	return 0;
 }
 
+/* The most a scan holds per message: its entry, and the uniqueness table
+ * (a power of two of at least twice the count: at most four slots). */
+#define MSG_PEAK	(sizeof(struct mbox_msg) + 4 * sizeof(struct uid_slot))
+
+size_t
+mbox_scan_bytes(size_t count)
+{
+	return count > SIZE_MAX / MSG_PEAK ? SIZE_MAX : count * MSG_PEAK;
+}
+
+/* Appends mm, growing the table up to max_msgs entries.  0, -1 out of
+ * memory, or 1 when the table is full at max_msgs. */
 static int
-push_msg(struct mbox_scan *s, const struct mbox_msg *mm)
+push_msg(struct mbox_scan *s, const struct mbox_msg *mm, size_t max_msgs)
 {
 	struct mbox_msg *nm;
 	size_t ncap;
 
 	if (s->count == s->cap) {
+		if (s->cap >= max_msgs)
+			return 1;
 		ncap = s->cap == 0 ? MBOX_MSGS_INIT : s->cap * 2;
+		if (ncap < s->cap || ncap > max_msgs)
+			ncap = max_msgs;	/* never past the cap */
 		if (ncap > SIZE_MAX / sizeof(*nm) ||
 		    (nm = realloc(s->msgs, ncap * sizeof(*nm))) == NULL)
 			return -1;
@@ -523,13 +540,38 @@ int
 mbox_scan_buf(const char *buf, size_t len, bool mboxrd, struct mbox_scan *s,
     off_t *bad_off_r, char *errstr_r, size_t errlen)
 {
+	return mbox_scan_buf_max(buf, len, mboxrd, SIZE_MAX, s, bad_off_r,
+	    errstr_r, errlen);
+}
+
+/* The messages of buf[off, len), counted without being kept. */
+static size_t
+count_rest(const char *buf, size_t len, size_t off)
+{
+	const char *lf;
+	size_t hdr, end, n = 0;
+
+	while (off < len) {
+		lf = memchr(buf + off, '\n', len - off);
+		hdr = lf != NULL ? (size_t)(lf - buf) + 1 : len;
+		off = find_next(buf, len, hdr, &end);
+		n++;
+	}
+	return n;
+}
+
+int
+mbox_scan_buf_max(const char *buf, size_t len, bool mboxrd, size_t max_bytes,
+    struct mbox_scan *s, off_t *bad_off_r, char *errstr_r, size_t errlen)
+{
 	struct mbox_msg mm;
 	struct hdr_info hi;
 	EVP_MD_CTX *ctx = NULL;
 	EVP_MD *md = NULL;
 	const char *lf, *why;
-	size_t off, hdr, end, next;
+	size_t off, hdr, end, next, n, max_msgs = max_bytes / MSG_PEAK;
 	char dig[DIGEST_HEX + 1];
+	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->scanned = (off_t)len;
@@ -577,8 +619,21 @@ mbox_scan_buf(const char *buf, size_t len, bool mboxrd, struct mbox_scan *s,
 			mm.uid[hi.xuidl_len] = '\0';
 		} else
 			memcpy(mm.uid, dig, sizeof(dig));
-		if (push_msg(s, &mm) == -1)
+		if ((r = push_msg(s, &mm, max_msgs)) == -1)
 			goto fail;
+		if (r == 1) {
+			/* Over the cap: say how many there are, keep none. */
+			n = s->count + count_rest(buf, len, off);
+			EVP_MD_free(md);
+			EVP_MD_CTX_free(ctx);
+			mbox_scan_free(s);
+			s->count = n;
+			s->scanned = 0;
+			if (errlen > 0)
+				(void)snprintf(errstr_r, errlen, "%zu messages "
+				    "need more than %zu octets", n, max_bytes);
+			return MBOX_SCAN_TOOBIG;
+		}
 	}
 	if (uid_unique(s, buf, ctx, md) == -1)
 		goto fail;

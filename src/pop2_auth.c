@@ -7,7 +7,8 @@
  * master, which answers the client itself ("#nnn") when the login
  * succeeds.  POP2 has one rule for trouble: "if anything goes wrong close
  * the connection" (p.2), so every error here is "- text" and the end.
- * It never sees a maildrop or a password hash.
+ * The state is bounded in time as a whole too (login_budget.c).  It never
+ * sees a maildrop or a password hash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "log.h"
+#include "login_budget.h"
 #include "pop2.h"
 #include "privsep.h"
 
@@ -172,12 +174,14 @@ void
 pop2_auth_run(struct session *s)
 {
 	const struct cmd_entry *e;
+	struct login_budget budget;
 	char *line, safe[64];
 	size_t len;
 	int r, res, err;
 
 	s->state = POP2_ST_AUTH;
-	s->io.wtimeout_ms = s->conf->timeout_auth * 1000;
+	login_budget_start(&budget, s->conf);
+	s->io.wtimeout_ms = login_budget_wait_ms(&budget);
 	/* RFC 937 p.10 and UW: nothing between "+" and "POP2", then the
 	 * host. */
 	session_reply(s, "+ POP2 %s postern server ready",
@@ -185,7 +189,18 @@ pop2_auth_run(struct session *s)
 	iobuf_flush(&s->io);
 	for (;;) {
 		r = iobuf_getline(&s->io, &line, &len,
-		    s->conf->timeout_auth * 1000);
+		    login_budget_wait_ms(&budget));
+		/* A line dripped an octet at a time is cut off here.  Every
+		 * bad line and every HELO end the state (RFC 937 p.23), so
+		 * auth_max_errors is never reached in POP2; the command
+		 * count is kept for the day that changes. */
+		if ((r == IOBUF_TIMEOUT && login_budget_expired(&budget)) ||
+		    ((r == IOBUF_LINE || r == IOBUF_TOOLONG) &&
+		    login_budget_command(&budget))) {
+			login_budget_refuse(&budget, s, "-");
+			break;
+		}
+		s->io.wtimeout_ms = login_budget_wait_ms(&budget);
 		if (r == IOBUF_TOOLONG) {
 			session_reply(s, "- command line too long (limit %d "
 			    "octets)", s->conf->max_line);

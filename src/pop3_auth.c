@@ -3,8 +3,10 @@
  * the pre-auth child, as the unprivileged pre-auth user inside an empty
  * chroot when started as root.  It never sees a maildrop or a password
  * hash: on PASS it hands the user name, the password and any pipelined
- * input to the session master and waits for the verdict.
+ * input to the session master and waits for the verdict.  The whole state
+ * is bounded in time, lines and bad lines (login_budget.c).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "log.h"
+#include "login_budget.h"
 #include "pop3.h"
 #include "privsep.h"
 
@@ -21,6 +24,9 @@ static int	auth_pass(void *, int, char **);
 static int	auth_quit(void *, int, char **);
 static int	auth_capa(void *, int, char **);
 static int	auth_refused(void *, int, char **);
+
+/* The pre-auth child serves one connection: one budget per process. */
+static struct login_budget budget;
 
 static const struct cmd_entry auth_table[] = {
 	{ "USER", POP3_ST_ANY_AUTH, 1, 1, auth_user },
@@ -59,6 +65,28 @@ pop3_capa(struct session *s)
 	session_reply(s, ".");
 }
 
+/*
+ * A bad line: counts it and sends its reply (fmt), or, when it is one bad
+ * line too many, the limit's reply instead.  Returns CMD_CONTINUE, or
+ * CMD_CLOSE when the limit was reached.
+ */
+static int __attribute__((format(printf, 2, 3)))
+auth_error(struct session *s, const char *fmt, ...)
+{
+	char text[PARAM_RESP_MAX];
+	va_list ap;
+
+	if (login_budget_error(&budget)) {
+		login_budget_refuse(&budget, s, "-ERR");
+		return CMD_CLOSE;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);	/* cut is fine */
+	va_end(ap);
+	session_reply(s, "%s", text);
+	return CMD_CONTINUE;
+}
+
 static int
 auth_capa(void *ctx, int argc, char **argv)
 {
@@ -75,19 +103,16 @@ auth_user(void *ctx, int argc, char **argv)
 	size_t len = strlen(argv[0]);
 
 	(void)argc;
-	if (!s->plaintext_ok) {
-		session_reply(s, "-ERR plaintext login is not allowed on this "
-		    "connection; use a secure connection or ask your "
+	if (!s->plaintext_ok)
+		return auth_error(s, "-ERR plaintext login is not allowed on "
+		    "this connection; use a secure connection or ask your "
 		    "administrator");
-		return CMD_CONTINUE;
-	}
 	/* Validated before it can go anywhere near a path (design.md §4).
 	 * RFC 3206 §4: no [AUTH] code on USER. */
 	if (!auth_valid_username(argv[0], len)) {
-		session_reply(s, "-ERR invalid user name: use 1-%d letters, "
-		    "digits, '.', '_' or '-'", PARAM_USER_MAX);
 		s->state = POP3_ST_AUTH;
-		return CMD_CONTINUE;
+		return auth_error(s, "-ERR invalid user name: use 1-%d "
+		    "letters, digits, '.', '_' or '-'", PARAM_USER_MAX);
 	}
 	memcpy(s->user, argv[0], len + 1);
 	s->state = POP3_ST_AUTH_USER;
@@ -106,9 +131,8 @@ auth_pass(void *ctx, int argc, char **argv)
 	(void)argc;
 	s->state = POP3_ST_AUTH;
 	if (strlen(argv[0]) > PARAM_PASS_MAX) {
-		session_reply(s, "-ERR [AUTH] password too long");
 		explicit_bzero(argv[0], strlen(argv[0]));
-		return CMD_CONTINUE;
+		return auth_error(s, "-ERR [AUTH] password too long");
 	}
 	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
 		session_reply(s, "-ERR [SYS/TEMP] out of memory");
@@ -156,8 +180,7 @@ auth_refused(void *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	session_reply(s, "-ERR command not supported; use USER and PASS");
-	return CMD_CONTINUE;
+	return auth_error(s, "-ERR command not supported; use USER and PASS");
 }
 
 void
@@ -169,44 +192,55 @@ pop3_auth_run(struct session *s)
 	int r, res, err;
 
 	s->state = POP3_ST_AUTH;
-	s->io.wtimeout_ms = s->conf->timeout_auth * 1000;
+	login_budget_start(&budget, s->conf);
+	s->io.wtimeout_ms = login_budget_wait_ms(&budget);
 	/* RFC 1939 §4: the greeting is a positive response. */
 	session_reply(s, "+OK %s POP3 server ready", s->conf->hostname);
 	iobuf_flush(&s->io);
 	for (;;) {
 		r = iobuf_getline(&s->io, &line, &len,
-		    s->conf->timeout_auth * 1000);
-		if (r == IOBUF_TOOLONG) {
-			session_reply(s, "-ERR line too long (limit %d "
-			    "octets)", s->conf->max_line);
-			session_flush_if_idle(s);
-			continue;
+		    login_budget_wait_ms(&budget));
+		if (r == IOBUF_TIMEOUT && login_budget_expired(&budget)) {
+			login_budget_refuse(&budget, s, "-ERR");
+			break;
 		}
 		if (r == IOBUF_TIMEOUT) {
 			/* RFC 1939 §3: close without a reply. */
 			s->end = "timeout";
 			break;
 		}
-		if (r != IOBUF_LINE) {
+		if (r != IOBUF_LINE && r != IOBUF_TOOLONG) {
 			s->end = "disconnect";
 			break;
 		}
-		if (len >= 5 && strncasecmp(line, "PASS ", 5) == 0)
-			log_debug("C: PASS ****");
-		else
-			log_debug("C: %s", log_sanitize(line, len, safe,
-			    sizeof(safe)));
-		err = cmd_dispatch(auth_table, s->state, line, len, s, &res,
-		    &e);
-		if (err == CMD_ERR_STATE && e != NULL &&
-		    strcmp(e->name, "PASS") == 0)
-			session_reply(s, "-ERR send USER first");
-		else if (err == CMD_ERR_STATE)
-			session_reply(s, "-ERR %s: log in first",
-			    cmd_strerror(err));
-		else if (err != CMD_ERR_NONE)
-			session_reply(s, "-ERR %s", cmd_strerror(err));
-		else if (res == CMD_CLOSE)
+		if (login_budget_command(&budget)) {
+			login_budget_refuse(&budget, s, "-ERR");
+			break;
+		}
+		/* Every write waits no longer than the state has left. */
+		s->io.wtimeout_ms = login_budget_wait_ms(&budget);
+		if (r == IOBUF_TOOLONG)
+			res = auth_error(s, "-ERR line too long (limit %d "
+			    "octets)", s->conf->max_line);
+		else {
+			if (len >= 5 && strncasecmp(line, "PASS ", 5) == 0)
+				log_debug("C: PASS ****");
+			else
+				log_debug("C: %s", log_sanitize(line, len,
+				    safe, sizeof(safe)));
+			err = cmd_dispatch(auth_table, s->state, line, len,
+			    s, &res, &e);
+			if (err == CMD_ERR_STATE && e != NULL &&
+			    strcmp(e->name, "PASS") == 0)
+				res = auth_error(s, "-ERR send USER first");
+			else if (err == CMD_ERR_STATE)
+				res = auth_error(s, "-ERR %s: log in first",
+				    cmd_strerror(err));
+			else if (err != CMD_ERR_NONE)
+				res = auth_error(s, "-ERR %s",
+				    cmd_strerror(err));
+		}
+		if (res == CMD_CLOSE)
 			break;
 		if (session_flush_if_idle(s) == -1) {
 			s->end = "disconnect";

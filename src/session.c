@@ -359,6 +359,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 	}
 	s->conf = c;
 	s->pa = pa;
+	maildrop_set_memory_max(c->session_memory_max);
 	s->proto = proto;
 	s->rfd = rfd;
 	s->wfd = wfd;

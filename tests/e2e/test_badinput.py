@@ -20,7 +20,9 @@ class BadInputTest(unittest.TestCase):
 
     def setUp(self):
         self.mb = simple_mbox(3)
-        self.srv = lib.server(self)
+        # These tests send many bad lines on one connection on purpose,
+        # more than the default auth_max_errors; test_limits.py tests it.
+        self.srv = lib.server(self, conf={"auth_max_errors": "100"})
         self.srv.put_mbox(self.mb.data())
         self.srv.start()
 

@@ -78,6 +78,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.timeout_trans, 600);
 	ck_assert_int_eq(c.auth_fail_delay_ms, 2000);
 	ck_assert_int_eq(c.auth_max_tries, 3);
+	ck_assert_int_eq(c.timeout_auth_total, 300);
+	ck_assert_int_eq(c.auth_max_commands, 50);
+	ck_assert_int_eq(c.auth_max_errors, 10);
+	ck_assert_uint_eq(c.session_memory_max, 512UL * 1024 * 1024);
 	ck_assert_int_eq(c.max_line, 1024);
 	ck_assert_int_eq(c.plaintext, PLAINTEXT_LOOPBACK);
 	ck_assert(!c.mboxrd);
@@ -94,10 +98,11 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-enum ftype { F_INT, F_STR, F_BOOL, F_ORDER };
+enum ftype { F_INT, F_STR, F_BOOL, F_ORDER, F_SIZE };
 
 #define FI(f)	F_INT, offsetof(struct conf, f)
 #define FS(f)	F_STR, offsetof(struct conf, f)
+#define FZ(f)	F_SIZE, offsetof(struct conf, f)
 
 static const struct {
 	const char	*text;
@@ -131,6 +136,26 @@ static const struct {
 	{ "auth_fail_delay = 60000", FI(auth_fail_delay_ms), 60000, NULL },
 	{ "auth_max_tries = 1", FI(auth_max_tries), 1, NULL },
 	{ "auth_max_tries = 100", FI(auth_max_tries), 100, NULL },
+	{ "timeout_auth_total = 1", FI(timeout_auth_total), 1, NULL },
+	{ "timeout_auth_total = 86400", FI(timeout_auth_total), 86400, NULL },
+	{ "auth_max_commands = 1", FI(auth_max_commands), 1, NULL },
+	{ "auth_max_commands = 100000", FI(auth_max_commands), 100000,
+	    NULL },
+	{ "auth_max_errors = 1", FI(auth_max_errors), 1, NULL },
+	{ "auth_max_errors = 100000", FI(auth_max_errors), 100000, NULL },
+	{ "session_memory_max = 1024", FZ(session_memory_max), 1024, NULL },
+	{ "session_memory_max = 1k", FZ(session_memory_max), 1024, NULL },
+	{ "session_memory_max = 3K", FZ(session_memory_max), 3072, NULL },
+	{ "session_memory_max = 4096", FZ(session_memory_max), 4096, NULL },
+	{ "session_memory_max = 7m", FZ(session_memory_max), 7340032, NULL },
+	{ "session_memory_max = 512M", FZ(session_memory_max), 536870912,
+	    NULL },
+	{ "session_memory_max = 2G", FZ(session_memory_max), 2147483648L,
+	    NULL },
+	{ "session_memory_max = 1024G", FZ(session_memory_max),
+	    1099511627776L, NULL },
+	{ "session_memory_max = 0002M", FZ(session_memory_max), 2097152,
+	    NULL },
 	{ "max_line_length = 256", FI(max_line), 256, NULL },
 	{ "max_line_length = 8192", FI(max_line), 8192, NULL },
 	{ "max_line_length = 0002048", FI(max_line), 2048, NULL },
@@ -189,6 +214,10 @@ START_TEST(test_valid)
 	case F_STR:
 		ck_assert_str_eq((char *)&c + valid[_i].off, valid[_i].sval);
 		break;
+	case F_SIZE:
+		ck_assert_uint_eq(*(size_t *)(void *)((char *)&c +
+		    valid[_i].off), (size_t)valid[_i].ival);
+		break;
 	case F_ORDER:
 		ck_assert_int_eq(c.lock.order[0], valid[_i].ival / 16);
 		ck_assert_int_eq(c.lock.order[1], valid[_i].ival % 16);
@@ -242,6 +271,32 @@ static const struct {
 	{ "auth_fail_delay = -1", "is not a number" },
 	{ "auth_max_tries = 0", "allowed: 1 to 100" },
 	{ "auth_max_tries = 101", "out of range" },
+	{ "timeout_auth_total = 0", "timeout_auth_total: 0 is out of range; "
+	    "allowed: 1 to 86400 seconds" },
+	{ "timeout_auth_total = 86401", "out of range" },
+	{ "auth_max_commands = 0", "auth_max_commands: 0 is out of range; "
+	    "allowed: 1 to 100000 commands" },
+	{ "auth_max_commands = 100001", "out of range" },
+	{ "auth_max_errors = 0", "auth_max_errors: 0 is out of range; "
+	    "allowed: 1 to 100000 errors" },
+	{ "auth_max_errors = x", "is not a number" },
+	{ "session_memory_max = 1023", "session_memory_max: \"1023\" is "
+	    "not allowed; use a number of octets with an optional suffix k, "
+	    "M or G, from 1k to 1024G" },
+	{ "session_memory_max = 0", "is not allowed" },
+	{ "session_memory_max = 1025G", "is not allowed" },
+	{ "session_memory_max = 2T", "is not allowed" },
+	{ "session_memory_max = 512MB", "is not allowed" },
+	{ "session_memory_max = 512 M", "is not allowed" },
+	{ "session_memory_max = 1.5M", "is not allowed" },
+	{ "session_memory_max = -1M", "is not allowed" },
+	{ "session_memory_max = +1M", "is not allowed" },
+	{ "session_memory_max = M", "is not allowed" },
+	{ "session_memory_max = 0x100000", "is not allowed" },
+	{ "session_memory_max = 99999999999999999999999G", "is not allowed" },
+	{ "session_memory_max = 9223372036854775807", "is not allowed" },
+	{ "session_memory_max = 512M # half a gig", "comments must be on a "
+	    "line of their own" },
 	{ "max_line_length = 255", "allowed: 256 to 8192 octets" },
 	{ "max_line_length = 8193", "out of range" },
 	{ "plaintext_auth = maybe", "plaintext_auth: \"maybe\" is not "
@@ -620,6 +675,10 @@ assert_default_values(const struct conf *c)
 	ck_assert_int_eq(c->timeout_trans, d.timeout_trans);
 	ck_assert_int_eq(c->auth_fail_delay_ms, d.auth_fail_delay_ms);
 	ck_assert_int_eq(c->auth_max_tries, d.auth_max_tries);
+	ck_assert_int_eq(c->timeout_auth_total, d.timeout_auth_total);
+	ck_assert_int_eq(c->auth_max_commands, d.auth_max_commands);
+	ck_assert_int_eq(c->auth_max_errors, d.auth_max_errors);
+	ck_assert_uint_eq(c->session_memory_max, d.session_memory_max);
 	ck_assert_int_eq(c->max_line, d.max_line);
 	ck_assert_int_eq(c->plaintext, d.plaintext);
 	ck_assert_int_eq(c->mboxrd, d.mboxrd);

@@ -1,8 +1,8 @@
 /*
  * check_mbox.c: the mbox scanner: From_ line validation, splitting of
  * tricky mailboxes, damaged files, hidden metadata and the pseudo-message,
- * exact octet counts against what msgio really sends, and UIDL stability,
- * uniqueness and syntax.
+ * exact octet counts against what msgio really sends, UIDL stability,
+ * uniqueness and syntax, and the memory cap (session_memory_max).
  */
 
 #include <stdbool.h>
@@ -786,6 +786,100 @@ START_TEST(test_uidl_pseudo)
 }
 END_TEST
 
+/* ---- the memory cap ---- */
+
+/*
+ * A mailbox of n messages fits a cap of mbox_scan_bytes(n), and the table
+ * never grows past it; one octet less refuses it, counting every message
+ * (the pseudo-message is not one) and keeping none.
+ */
+START_TEST(test_memory_cap)
+{
+	static const size_t counts[] = { 1, 5, 63, 64, 65, 1000, 4097 };
+	const char *pseudo = F3 "X-IMAPbase: 1 2\n\ntext\n\n";
+	const char *m = F1 "Subject: x\n\nbody\n\n";
+	struct mb b = { NULL, 0, 0 };
+	struct mbox_scan s;
+	size_t i, k, n, cap;
+	off_t bad;
+	char err[128];
+	int r;
+
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		n = counts[k];
+		b.len = 0;
+		mb_add(&b, pseudo, strlen(pseudo));
+		for (i = 0; i < n; i++)
+			mb_add(&b, m, strlen(m));
+		cap = mbox_scan_bytes(n);
+		r = mbox_scan_buf_max(b.p, b.len, false, cap, &s, &bad, err,
+		    sizeof(err));
+		ck_assert_msg(r == 0, "n=%zu: %d %s", n, r, err);
+		ck_assert_uint_eq(s.count, n);
+		ck_assert(s.has_pseudo);
+		ck_assert_uint_le(s.cap, n);	/* never grown past the cap */
+		mbox_scan_free(&s);
+
+		err[0] = '\0';
+		r = mbox_scan_buf_max(b.p, b.len, false, cap - 1, &s, &bad,
+		    err, sizeof(err));
+		ck_assert_int_eq(r, MBOX_SCAN_TOOBIG);
+		ck_assert_uint_eq(s.count, n);
+		ck_assert_ptr_null(s.msgs);
+		ck_assert_uint_eq(s.cap, 0);
+		ck_assert_msg(strstr(err, "messages need more than") != NULL,
+		    "%s", err);
+		mbox_scan_free(&s);		/* nothing to free: harmless */
+	}
+	/* No room at all: even one message is too many. */
+	r = mbox_scan_buf_max(m, strlen(m), false, 0, &s, &bad, err,
+	    sizeof(err));
+	ck_assert_int_eq(r, MBOX_SCAN_TOOBIG);
+	ck_assert_uint_eq(s.count, 1);
+	/* An empty mailbox needs nothing. */
+	ck_assert_int_eq(mbox_scan_buf_max("", 0, false, 0, &s, &bad, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(s.count, 0);
+	/* About 200 octets a message, as postern.conf(5) says. */
+	ck_assert_uint_ge(mbox_scan_bytes(1), 150);
+	ck_assert_uint_le(mbox_scan_bytes(1), 250);
+	ck_assert_uint_eq(mbox_scan_bytes(SIZE_MAX / 2), SIZE_MAX);
+	free(b.p);
+}
+END_TEST
+
+/*
+ * The issue's mailbox: many tiny messages.  200,000 of them under a cap
+ * for 1,000 are refused quickly, with the full count, and without growing
+ * a table for all of them (the scan stops keeping at the cap).
+ */
+START_TEST(test_memory_cap_many)
+{
+	const char *m = F1 "\n";
+	struct mb b = { NULL, 0, 0 };
+	struct mbox_scan s;
+	struct timespec t0, t1;
+	size_t i, n = 200000;
+	off_t bad;
+	char err[128];
+
+	for (i = 0; i < n; i++)
+		mb_add(&b, m, strlen(m));
+	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+	ck_assert_int_eq(mbox_scan_buf_max(b.p, b.len, false,
+	    mbox_scan_bytes(1000), &s, &bad, err, sizeof(err)),
+	    MBOX_SCAN_TOOBIG);
+	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t1), 0);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 5);
+	ck_assert_uint_eq(s.count, n);
+	/* mbox_scan_buf itself has no cap. */
+	scan_ok(b.p, b.len, false, &s);
+	ck_assert_uint_eq(s.count, n);
+	mbox_scan_free(&s);
+	free(b.p);
+}
+END_TEST
+
 static Suite *
 mbox_suite(void)
 {
@@ -821,6 +915,12 @@ mbox_suite(void)
 	tcase_add_test(tc, test_uidl_suffix_collisions);
 	tcase_add_test(tc, test_uidl_inputs);
 	tcase_add_test(tc, test_uidl_pseudo);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("memory");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_memory_cap);
+	tcase_add_test(tc, test_memory_cap_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -128,6 +128,24 @@ maildrop_close(struct maildrop *md)
 	md->octets = 0;
 }
 
+/*
+ * Opens the directory that holds path's journal and puts the journal's
+ * name into jname.  Returns the directory fd or -1.  For now the journal
+ * sits beside the maildrop; the per-user state directory replaces this.
+ */
+static int
+journal_dir(const char *path, char *jname, size_t jlen)
+{
+	char dir[PARAM_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || journal_name(path, jname, jlen) == -1 ||
+	    snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+	    (int)(slash - path), path) >= (int)sizeof(dir))
+		return -1;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Bursts the open, mbox-locked maildrop.  Returns MD_*. */
 static int
 burst(struct maildrop *md, char *errstr_r, size_t errlen)
@@ -192,10 +210,10 @@ int
 maildrop_open(struct maildrop *md, const char *path,
     const struct lock_conf *lc, bool mboxrd, char *errstr_r, size_t errlen)
 {
-	char lpath[PARAM_PATH_MAX], err[MD_ERR_MAX];
+	char lpath[PARAM_PATH_MAX], err[MD_ERR_MAX], jname[64];
 	struct mbox_lock ml;
 	bool busy;
-	int n, r;
+	int n, r, jdirfd;
 
 	memset(md, 0, sizeof(*md));
 	md->fd = md->session_fd = -1;
@@ -273,7 +291,15 @@ maildrop_open(struct maildrop *md, const char *path,
 		maildrop_close(md);
 		return r;
 	}
-	r = journal_recover(md->fd, path, err, sizeof(err));
+	if ((jdirfd = journal_dir(path, jname, sizeof(jname))) == -1) {
+		util_seterr(err, sizeof(err), "journal directory: %s",
+		    strerror(errno));
+		r = -1;
+	} else
+		r = journal_recover(md->fd, jdirfd, jname, path, err,
+		    sizeof(err));
+	if (jdirfd != -1)
+		close(jdirfd);
 	if (r == -1) {
 		log_warnx("maildrop %s: recovery failed: %s", path, err);
 		util_seterr(errstr_r, errlen, "an unfinished update of the "
@@ -387,10 +413,10 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 {
 	const struct mbox_msg *msgs = md->scan.msgs;
 	struct journal_range *ranges;
-	char err[MD_ERR_MAX];
+	char err[MD_ERR_MAX], jname[64];
 	size_t first, i, n = 0;
 	off_t from;
-	int r;
+	int r, jdirfd;
 
 	for (first = 0; first < md->scan.count; first++)
 		if (md->deleted[first])
@@ -410,8 +436,15 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 	/* Mail delivered during the session. */
 	add_range(ranges, &n, md->size, st->st_size - md->size);
 
-	r = journal_rewrite(md->fd, md->path, from, ranges, n, st->st_size,
-	    err, sizeof(err));
+	if ((jdirfd = journal_dir(md->path, jname, sizeof(jname))) == -1) {
+		util_seterr(err, sizeof(err), "journal directory: %s",
+		    strerror(errno));
+		r = -1;
+	} else {
+		r = journal_rewrite(md->fd, jdirfd, jname, md->path, from,
+		    ranges, n, st->st_size, err, sizeof(err));
+		close(jdirfd);
+	}
 	free(ranges);
 	if (r == -1) {
 		log_warnx("maildrop %s: update failed: %s", md->path, err);

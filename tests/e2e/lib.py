@@ -18,6 +18,7 @@ processes and its temporary directory on exit, also on failure (set
 POSTERN_E2E_KEEP=1 to keep the directories for a post-mortem).
 """
 
+import hashlib
 import os
 import pwd
 import re
@@ -673,6 +674,19 @@ def same(tc, got, want, what="bytes"):
                 want[max(0, i - 60):i + 60]))
 
 
+def journal_name(maildrop):
+    """journal.c's journal_name(): 16 hex digits of SHA-256 of the
+    absolute maildrop path, plus ".journal"."""
+    return hashlib.sha256(os.path.abspath(maildrop).encode()).hexdigest()[:16] \
+        + ".journal"
+
+
+def journal_path(maildrop):
+    """Where pop3d keeps the journal of maildrop (beside it, for now)."""
+    return os.path.join(os.path.dirname(os.path.abspath(maildrop)),
+                        journal_name(maildrop))
+
+
 def tree(top):
     """Relative paths of every entry under top (for "no file created")."""
     out = set()
@@ -778,7 +792,7 @@ class Server:
         return read_file(self.maildrop(user))
 
     def journal(self, user=DEFAULT_USER):
-        return os.path.join(self.maildir, ".%s.journal" % user)
+        return journal_path(self.maildrop(user))
 
     def dotlock(self, user=DEFAULT_USER):
         return self.maildrop(user) + ".lock"

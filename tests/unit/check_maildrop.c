@@ -397,6 +397,7 @@ START_TEST(test_delete)
 {
 	unsigned del = delsets[_i], keep = ((1u << NMSG) - 1) & ~del;
 	char uids[NMSG][PARAM_UIDL_MAX + 1], err[256], jpath[700], *want;
+	char jname[64];
 	struct maildrop md;
 	struct stat st0, st1;
 	size_t len, i, k;
@@ -417,7 +418,8 @@ START_TEST(test_delete)
 	free(want);
 	ck_assert_int_eq(stat(mbox, &st1), 0);
 	ck_assert(st0.st_ino == st1.st_ino);	/* never renamed over */
-	snprintf(jpath, sizeof(jpath), "%s/.mbox.journal", dir);
+	ck_assert_int_eq(journal_name(mbox, jname, sizeof(jname)), 0);
+	snprintf(jpath, sizeof(jpath), "%s/%s", dir, jname);
 	ck_assert_int_eq(access(jpath, F_OK), -1);
 	/* The rest keep their unique ids. */
 	open_ok(&md);
@@ -657,12 +659,16 @@ START_TEST(test_open_recovers)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char err[256];
+		char err[256], jname[64];
 		int fd = open(mbox, O_RDWR);
+		int jdir = open(dir, O_RDONLY | O_DIRECTORY);
 
 		setenv("POSTERN_TEST_CRASH_AT", "7", 1);
-		(void)journal_rewrite(fd, mbox, (off_t)strlen(texts[0]), r, 1,
-		    r[0].off + r[0].len, err, sizeof(err));
+		if (journal_name(mbox, jname, sizeof(jname)) == -1)
+			_exit(1);
+		(void)journal_rewrite(fd, jdir, jname, mbox,
+		    (off_t)strlen(texts[0]), r, 1, r[0].off + r[0].len, err,
+		    sizeof(err));
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -716,7 +722,9 @@ START_TEST(test_disk_full)
 	ck_assert(glen == len && memcmp(got, orig, len) == 0);
 	free(got);
 	free(orig);
-	snprintf(box, sizeof(box), "%s/.mbox.journal", small);
+	snprintf(box, sizeof(box), "%s/mbox", small);
+	ck_assert_int_eq(journal_name(box, err, sizeof(err)), 0);
+	snprintf(box, sizeof(box), "%s/%s", small, err);
 	ck_assert_int_eq(access(box, F_OK), -1);
 	ck_assert_int_eq(umount2(small, MNT_DETACH), 0);
 }

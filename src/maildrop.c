@@ -129,21 +129,30 @@ maildrop_close(struct maildrop *md)
 }
 
 /*
- * Opens the directory that holds path's journal and puts the journal's
- * name into jname.  Returns the directory fd or -1.  For now the journal
- * sits beside the maildrop; the per-user state directory replaces this.
+ * Opens the directory that holds path's journal, puts the journal's path
+ * (for the log) into jpath and points *jname_r at its name there.
+ * Returns the directory fd or -1.  For now the journal sits beside the
+ * maildrop; the per-user state directory replaces this.
  */
 static int
-journal_dir(const char *path, char *jname, size_t jlen)
+journal_dir(const char *path, char *jpath, size_t len, const char **jname_r)
 {
-	char dir[PARAM_PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	size_t dl;
+	int fd;
 
-	if (slash == NULL || journal_name(path, jname, jlen) == -1 ||
-	    snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
-	    (int)(slash - path), path) >= (int)sizeof(dir))
+	if (slash == NULL)
 		return -1;
-	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dl = slash == path ? 1 : (size_t)(slash - path);
+	if (dl + 2 >= len || journal_name(path, jpath + dl + 1,
+	    len - dl - 1) == -1)
+		return -1;
+	memcpy(jpath, path, dl);
+	jpath[dl] = '\0';
+	fd = open(jpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	jpath[dl] = '/';
+	*jname_r = jpath + dl + 1;
+	return fd;
 }
 
 /* Bursts the open, mbox-locked maildrop.  Returns MD_*. */
@@ -210,7 +219,8 @@ int
 maildrop_open(struct maildrop *md, const char *path,
     const struct lock_conf *lc, bool mboxrd, char *errstr_r, size_t errlen)
 {
-	char lpath[PARAM_PATH_MAX], err[MD_ERR_MAX], jname[64];
+	char lpath[PARAM_PATH_MAX], err[MD_ERR_MAX], jpath[PARAM_PATH_MAX];
+	const char *jname;
 	struct mbox_lock ml;
 	bool busy;
 	int n, r, jdirfd;
@@ -291,16 +301,24 @@ maildrop_open(struct maildrop *md, const char *path,
 		maildrop_close(md);
 		return r;
 	}
-	if ((jdirfd = journal_dir(path, jname, sizeof(jname))) == -1) {
+	jdirfd = journal_dir(path, jpath, sizeof(jpath), &jname);
+	if (jdirfd == -1) {
 		util_seterr(err, sizeof(err), "journal directory: %s",
 		    strerror(errno));
 		r = -1;
-	} else
+	} else {
 		r = journal_recover(md->fd, jdirfd, jname, path, err,
 		    sizeof(err));
-	if (jdirfd != -1)
 		close(jdirfd);
-	if (r == -1) {
+	}
+	if (r == JOURNAL_FOREIGN) {
+		log_warnx("maildrop %s: journal %s not applied: %s; see "
+		    "pop3d -R", path, jpath, err);
+		util_seterr(errstr_r, errlen, "an interrupted update cannot be "
+		    "completed safely: the mailbox was changed by another "
+		    "program; ask your administrator (pop3d -R)");
+		r = MD_PERM;
+	} else if (r == -1) {
 		log_warnx("maildrop %s: recovery failed: %s", path, err);
 		util_seterr(errstr_r, errlen, "an unfinished update of the "
 		    "maildrop could not be completed");
@@ -413,7 +431,8 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 {
 	const struct mbox_msg *msgs = md->scan.msgs;
 	struct journal_range *ranges;
-	char err[MD_ERR_MAX], jname[64];
+	char err[MD_ERR_MAX], jpath[PARAM_PATH_MAX];
+	const char *jname;
 	size_t first, i, n = 0;
 	off_t from;
 	int r, jdirfd;
@@ -436,7 +455,8 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 	/* Mail delivered during the session. */
 	add_range(ranges, &n, md->size, st->st_size - md->size);
 
-	if ((jdirfd = journal_dir(md->path, jname, sizeof(jname))) == -1) {
+	jdirfd = journal_dir(md->path, jpath, sizeof(jpath), &jname);
+	if (jdirfd == -1) {
 		util_seterr(err, sizeof(err), "journal directory: %s",
 		    strerror(errno));
 		r = -1;

@@ -53,6 +53,8 @@ LIB_SRC		 = $(filter-out $(MAIN_SRC), $(wildcard src/*.c))
 LIB_OBJ		 = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC	 = $(wildcard tests/unit/check_*.c)
 UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Test tools the e2e tests run (not suites): mkjournal leaves a crash state.
+TEST_TOOLS	 = $(B)/tests/mkjournal
 
 .PHONY: all demo check check-deps check-build check-unit check-e2e \
 	check-fuzz install clean
@@ -90,7 +92,7 @@ demo: all
 check-deps:
 	./tests/deps.sh
 
-check-build: $(PROGS) $(UNIT_BIN)
+check-build: $(PROGS) $(UNIT_BIN) $(TEST_TOOLS)
 
 check-unit: check-build
 	./tests/run-unit.sh $(B) $(UNIT_BIN)

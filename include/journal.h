@@ -160,14 +160,19 @@ int	journal_inspect(int fd, int jdirfd, const char *jname,
  * administrator says the journal is right): writes its new content over
  * [from, new_end); then, if [new_end, old_end) still holds the old bytes,
  * keeps mail appended past old_end (moved to new_end) and truncates the
- * rest, otherwise keeps everything past new_end as it is, exactly as
- * recovery does after a truncate.  Refuses (JOURNAL_FOREIGN, nothing
- * written) a maildrop shorter than `from` (the journal does not hold the
- * bytes before it) and a journal recorded for another path.  Returns as
- * journal_recover().
+ * rest, exactly as recovery does.  If the old tail is gone, recovery's
+ * reading is "truncated, then mail appended": with keep_rest everything
+ * past new_end is kept as it is, without it the file is truncated at
+ * new_end (the caller knows that those bytes are no appended mail, e.g.
+ * they do not start with a From_ line).  Refuses (JOURNAL_FOREIGN,
+ * nothing written) a maildrop shorter than `from` (the journal does not
+ * hold the bytes before it) and a journal recorded for another path.  A
+ * journal that is explained is applied as journal_recover() would.
+ * Returns as journal_recover().
  */
 int	journal_force(int fd, int jdirfd, const char *jname,
-	    const char *maildrop, char *errstr_r, size_t errlen);
+	    const char *maildrop, bool keep_rest, char *errstr_r,
+	    size_t errlen);
 
 /*
  * pop3d -R ... discard: removes the journal (and a temp one) whatever it

@@ -99,6 +99,18 @@ int	maildrop_open(struct maildrop *md, const char *path,
 	    const struct maildrop_args *a, char *errstr_r, size_t errlen);
 
 /*
+ * The first half of maildrop_open(), for pop3d -R: the confined open and
+ * checks, the session lock and the mbox lock (into ml), with neither
+ * recovery nor burst.  Returns MD_OK with md->fd >= 0 and the mbox lock
+ * held (the caller releases it with lock_mbox_release(ml), then calls
+ * maildrop_close()), MD_OK with md->fd == -1 for a missing file (nothing
+ * is locked), or MD_* with a reason (md closed).
+ */
+int	maildrop_open_locked(struct maildrop *md, const char *path,
+	    const struct maildrop_args *a, struct mbox_lock *ml,
+	    char *errstr_r, size_t errlen);
+
+/*
  * Streams message idx (0-based) through msgio with the given body line
  * limit (-1 = all; TOP n) and dot-stuffing as asked, to sink.  Returns 0,
  * or -1 (read error, file changed, or sink failure).

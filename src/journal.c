@@ -51,6 +51,8 @@
 #define J_VERIFY	0	/* apply only what the bytes explain */
 #define J_TRUSTED	1	/* just written from the locked file */
 #define J_FORCE		2	/* the administrator says it is right */
+#define J_FORCE_CUT	3	/* ... and what follows the region if the
+				   old tail is gone is not mail */
 
 void
 journal_crash_point(int step)
@@ -275,17 +277,19 @@ fail:
 
 /*
  * Decides whether the journal may be applied (mode J_*) and, if so, how:
- * *truncated_r is the reading "the truncate had happened".  Returns 0,
+ * *truncated_r is the reading "the truncate had happened", *cut_r says to
+ * truncate at new_end all the same (J_FORCE_CUT).  Returns 0,
  * JOURNAL_FOREIGN or -1, with errstr_r set for the last two.
  */
 static int
 may_apply(int fd, int jfd, const struct jhdr *h, int mode,
-    struct jctx *ctx, bool *truncated_r, char *errstr_r, size_t errlen)
+    struct jctx *ctx, bool *truncated_r, bool *cut_r, char *errstr_r,
+    size_t errlen)
 {
 	struct journal_state js;
 	char etext[128];
 
-	*truncated_r = false;
+	*truncated_r = *cut_r = false;
 	if (mode == J_TRUSTED)
 		return 0;	/* the old tail is there: we just read it */
 	memset(&js, 0, sizeof(js));
@@ -300,16 +304,17 @@ may_apply(int fd, int jfd, const struct jhdr *h, int mode,
 		*truncated_r = js.truncated;
 		return 0;
 	}
-	if (mode != J_FORCE || js.size < h->from ||
+	if ((mode != J_FORCE && mode != J_FORCE_CUT) || js.size < h->from ||
 	    strcmp(h->path, ctx->maildrop) != 0) {
-		util_seterr(errstr_r, errlen, "journal %s: %s; nothing written, "
-		    "journal kept", ctx->jname, js.reason);
+		util_seterr(errstr_r, errlen, "journal %s: %s; nothing "
+		    "written, journal kept", ctx->jname, js.reason);
 		return JOURNAL_FOREIGN;
 	}
 	log_warnx("journal %s: applied as the administrator asked, although "
 	    "%s", ctx->jname, js.reason);
 	*truncated_r = js.tail != JOURNAL_PART_OLD &&
 	    js.tail != JOURNAL_PART_EMPTY;
+	*cut_r = *truncated_r && mode == J_FORCE_CUT;
 	return 0;
 }
 
@@ -324,11 +329,11 @@ apply_journal(int fd, int jfd, const struct jhdr *h, int mode,
 {
 	char etext[128];
 	struct stat st;
-	bool truncated;
+	bool truncated, cut;
 	const char *what;
 	int r;
 
-	if ((r = may_apply(fd, jfd, h, mode, ctx, &truncated, errstr_r,
+	if ((r = may_apply(fd, jfd, h, mode, ctx, &truncated, &cut, errstr_r,
 	    errlen)) != 0)
 		return r;
 
@@ -344,16 +349,20 @@ apply_journal(int fd, int jfd, const struct jhdr *h, int mode,
 		goto fail;
 
 	/* Otherwise everything past new_end was appended after the truncate
-	 * and is already where it belongs. */
-	if (!truncated && h->new_end < h->old_end) {
-		if (st.st_size > h->old_end) {
-			log_warnx("journal %s: keeping %lld bytes appended "
-			    "after a crash", ctx->jname,
-			    (long long)(st.st_size - h->old_end));
-			if (roll_journal(fd, h, ctx, errstr_r, errlen) == -1)
-				return -1;
-			return 1;
-		}
+	 * and is already where it belongs (unless cut). */
+	if (!truncated && h->new_end < h->old_end && st.st_size > h->old_end) {
+		log_warnx("journal %s: keeping %lld bytes appended after a "
+		    "crash", ctx->jname, (long long)(st.st_size - h->old_end));
+		if (roll_journal(fd, h, ctx, errstr_r, errlen) == -1)
+			return -1;
+		return 1;
+	}
+	if ((!truncated && h->new_end < h->old_end) ||
+	    (cut && st.st_size > h->new_end)) {
+		if (cut)
+			log_warnx("journal %s: dropping the %lld bytes past "
+			    "the rewritten region, as the administrator asked",
+			    ctx->jname, (long long)(st.st_size - h->new_end));
 		journal_crash_point(7);
 		what = "ftruncate";
 		if (ftruncate(fd, h->new_end) == -1)
@@ -466,10 +475,10 @@ journal_recover(int fd, int jdirfd, const char *jname, const char *maildrop,
 
 int
 journal_force(int fd, int jdirfd, const char *jname, const char *maildrop,
-    char *errstr_r, size_t errlen)
+    bool keep_rest, char *errstr_r, size_t errlen)
 {
-	return recover_mode(fd, jdirfd, jname, maildrop, J_FORCE, errstr_r,
-	    errlen);
+	return recover_mode(fd, jdirfd, jname, maildrop, keep_rest ? J_FORCE :
+	    J_FORCE_CUT, errstr_r, errlen);
 }
 
 int

@@ -242,8 +242,9 @@ journal_fmt_copy(int in, off_t ioff, int out, off_t ooff, off_t len,
 			chunk = len - done;
 		if (!halfway && done < half && done + chunk > half)
 			chunk = half - done;
-		if (util_pread_full(in, buf, (size_t)chunk, ioff + done) == -1 ||
-		    util_pwrite_full(out, buf, (size_t)chunk, ooff + done) == -1)
+		if (util_pread_full(in, buf, (size_t)chunk, ioff + done)
+		    == -1 || util_pwrite_full(out, buf, (size_t)chunk,
+		    ooff + done) == -1)
 			return -1;
 		done += chunk;
 		if (!halfway && done >= half) {
@@ -418,7 +419,8 @@ journal_fmt_write(int jfd, int fd, struct jhdr *h,
 	what = "commit";
 	memcpy(commit, J_COMMIT_MAGIC, J_MAGIC_LEN);
 	if (seg_digest(hdr, (off_t)hlen, commit + J_MAGIC_LEN) == -1 ||
-	    util_pwrite_full(jfd, commit, sizeof(commit), h->commit_off) == -1 ||
+	    util_pwrite_full(jfd, commit, sizeof(commit), h->commit_off)
+	    == -1 ||
 	    fsync(jfd) == -1)
 		goto fail;
 	return 0;
@@ -468,8 +470,8 @@ journal_fmt_read(int jfd, struct jhdr *h, char *buf, char *errstr_r,
 	memcpy(h->path, hdr + J_FIXED_SIZE, h->path_len);
 	h->path[h->path_len] = '\0';
 	if (strlen(h->path) != h->path_len) {
-		util_seterr(errstr_r, errlen, "journal: committed but its path "
-		    "holds a NUL; kept");
+		util_seterr(errstr_r, errlen, "journal: committed but its "
+		    "path holds a NUL; kept");
 		return -1;
 	}
 	if (st.st_size != h->commit_off + J_COMMIT_SIZE) {
@@ -482,8 +484,8 @@ journal_fmt_read(int jfd, struct jhdr *h, char *buf, char *errstr_r,
 	    digest) == -1)
 		goto ioerr;
 	if (memcmp(digest, h->table_digest, J_DIGEST_LEN) != 0) {
-		util_seterr(errstr_r, errlen, "journal: committed but its table "
-		    "of old digests does not match its digest; kept");
+		util_seterr(errstr_r, errlen, "journal: committed but its "
+		    "table of old digests does not match its digest; kept");
 		return -1;
 	}
 	if (digest_range(jfd, h->data_off, h->data_len, buf, digest) == -1)

@@ -314,11 +314,11 @@ refused:
 }
 
 int
-maildrop_open(struct maildrop *md, const char *path,
-    const struct maildrop_args *a, char *errstr_r, size_t errlen)
+maildrop_open_locked(struct maildrop *md, const char *path,
+    const struct maildrop_args *a, struct mbox_lock *ml, char *errstr_r,
+    size_t errlen)
 {
-	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
-	struct mbox_lock ml;
+	char err[MD_ERR_MAX];
 	int n, r;
 
 	maildrop_init(md);
@@ -357,7 +357,7 @@ maildrop_open(struct maildrop *md, const char *path,
 		return r;
 	}
 
-	r = md_lock(md, &ml, err, sizeof(err));
+	r = md_lock(md, ml, err, sizeof(err));
 	if (r != LOCK_OK) {
 		if (r == LOCK_BUSY) {
 			util_seterr(errstr_r, errlen, "maildrop is locked by "
@@ -371,6 +371,20 @@ maildrop_open(struct maildrop *md, const char *path,
 		maildrop_close(md);
 		return r;
 	}
+	return MD_OK;
+}
+
+int
+maildrop_open(struct maildrop *md, const char *path,
+    const struct maildrop_args *a, char *errstr_r, size_t errlen)
+{
+	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
+	struct mbox_lock ml;
+	int r;
+
+	if ((r = maildrop_open_locked(md, path, a, &ml, errstr_r, errlen))
+	    != MD_OK || md->fd == -1)
+		return r;
 	r = md_journal(md, jname, sizeof(jname), err, sizeof(err));
 	if (r == 0)
 		r = journal_recover(md->fd, md->jdirfd, jname, path, err,

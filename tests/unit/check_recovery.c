@@ -223,7 +223,7 @@ START_TEST(test_other_path)
 	ck_assert_int_eq(journal_recover(fd, jdir, jname, other, err,
 	    sizeof(err)), JOURNAL_FOREIGN);
 	ck_assert_msg(strstr(err, "the journal is for ") != NULL, "%s", err);
-	ck_assert_int_eq(journal_force(fd, jdir, jname, other, err,
+	ck_assert_int_eq(journal_force(fd, jdir, jname, other, true, err,
 	    sizeof(err)), JOURNAL_FOREIGN);
 	ck_assert_int_eq(access(jpath, F_OK), 0);
 	close(fd);
@@ -379,11 +379,13 @@ END_TEST
  * journal_force (pop3d -R ... apply): a block neither old nor new is
  * overwritten and the intact tail removed; a file shrunk into the region
  * gets the region back and keeps nothing past it; another inode gets the
- * region; a file shorter than `from` is refused.
+ * region; a file shorter than `from` is refused; a box rewritten by a MUA
+ * (the old tail gone) gets the region and keeps what follows it only with
+ * keep_rest.
  */
 START_TEST(test_force)
 {
-	unsigned char *want;
+	unsigned char *want, *foreign = NULL;
 	char err[512];
 	size_t len;
 	int fd, r;
@@ -404,11 +406,26 @@ START_TEST(test_force)
 		tu_write_file(other, now, nlen);
 		ck_assert_int_eq(rename(other, mbox), 0);
 		free(now);
-	} else
+	} else if (_i == 3)
 		set_size(spec.from - 1);
+	else {
+		/* The MUA's new content, longer than the old file. */
+		foreign = malloc(100000);
+		ck_assert_ptr_nonnull(foreign);
+		fill(foreign, 100000, 99);
+		set_size(0);
+		put_bytes(0, foreign, 100000);
+		memcpy(want, foreign, (size_t)spec.from);
+		if (_i == 5) {
+			want = realloc(want, 100000);
+			ck_assert_ptr_nonnull(want);
+			memcpy(want + len, foreign + len, 100000 - len);
+			len = 100000;
+		}
+	}
 	fd = open_mbox();
 	ck_assert_int_eq(recover(fd, err, sizeof(err)), JOURNAL_FOREIGN);
-	r = journal_force(fd, jdir, jname, mbox, err, sizeof(err));
+	r = journal_force(fd, jdir, jname, mbox, _i != 4, err, sizeof(err));
 	close(fd);
 	if (_i == 3) {
 		ck_assert_int_eq(r, JOURNAL_FOREIGN);
@@ -420,6 +437,7 @@ START_TEST(test_force)
 		assert_no_journal();
 	}
 	free(want);
+	free(foreign);
 }
 END_TEST
 
@@ -439,8 +457,8 @@ START_TEST(test_force_keeps_mail)
 	free(add);
 	fd = open_mbox();
 	ck_assert_int_eq(recover(fd, err, sizeof(err)), JOURNAL_FOREIGN);
-	ck_assert_msg(journal_force(fd, jdir, jname, mbox, err, sizeof(err))
-	    == 1, "force: %s", err);
+	ck_assert_msg(journal_force(fd, jdir, jname, mbox, false, err,
+	    sizeof(err)) == 1, "force: %s", err);
 	close(fd);
 	assert_file(want, len);
 	assert_no_journal();
@@ -546,7 +564,7 @@ recovery_suite(void)
 	tc = tcase_create("admin");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, test_force, 0, 4);
+	tcase_add_loop_test(tc, test_force, 0, 6);
 	tcase_add_test(tc, test_force_keeps_mail);
 	tcase_add_test(tc, test_discard);
 	suite_add_tcase(s, tc);

@@ -1,6 +1,7 @@
 /*
  * main.c: pop3d's options and mode choice (daemon, -F foreground
- * listener, -i one connection on stdin/stdout, -t check); everything else
+ * listener, -i one connection on stdin/stdout, -t check, -R recovery by
+ * the administrator); everything else
  * lives in the modules (the tests link them without this file).  Runs as
  * whoever started it: root for a real deployment, any user for tests and
  * the demo.
@@ -19,8 +20,10 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "maildrop.h"
 #include "pop3.h"
 #include "privsep.h"
+#include "recover_cmd.h"
 #include "sd.h"
 #include "session.h"
 
@@ -32,6 +35,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pop3d [-deFitV] [-f file] [-i [-p pop3|pop2]]\n"
 	    "       pop3d -P    (read a password on stdin, print a hash)\n"
+	    "       pop3d [-f file] [-u user] -R maildrop|user "
+	    "[show|apply|discard]\n"
 	    "  (no -i, -F, -t)  daemon: detach, write pid_file, log to "
 	    "syslog\n"
 	    "  -i  serve one connection on stdin/stdout (inetd, systemd "
@@ -40,6 +45,8 @@ usage(void)
 	    "  -F  standalone listener in the foreground (systemd "
 	    "Accept=no)\n"
 	    "  -t  check the configuration and exit\n"
+	    "  -R  show, apply or discard the journal of an interrupted "
+	    "update\n"
 	    "  -f  configuration file (default " DEFAULT_CONF ")\n"
 	    "  -d  debug logging    -e  log to stderr (a daemon keeps it)\n"
 	    "  -V  version\n");
@@ -86,13 +93,13 @@ main(int argc, char *argv[])
 	static struct conf conf;
 	struct privsep_preauth pa;
 	struct listener_opts lo;
-	const char *file = NULL;
+	const char *file = NULL, *rtarget = NULL, *ruser = NULL;
 	char err[1024], abs[PARAM_PATH_MAX];
 	int ch, inetd = 0, fg = 0, test = 0, debug = 0, to_stderr = 0;
 	int proto = 0;
 	bool as_daemon;
 
-	while ((ch = getopt(argc, argv, "def:Fip:PtV")) != -1) {
+	while ((ch = getopt(argc, argv, "def:Fip:PR:tu:V")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -119,8 +126,14 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			return make_hash();
+		case 'R':
+			rtarget = optarg;
+			break;
 		case 't':
 			test = 1;
+			break;
+		case 'u':
+			ruser = optarg;
 			break;
 		case 'V':
 			printf("pop3d (%s)\n", POP3_IMPLEMENTATION);
@@ -129,8 +142,25 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (rtarget != NULL) {
+		if (argc - optind > 1 || inetd || fg || test || proto != 0) {
+			fprintf(stderr, "usage: pop3d [-de] [-f file] "
+			    "[-u user] -R maildrop|user [show|apply|discard]\n");
+			return RECOVER_USAGE;
+		}
+		if (conf_load(&conf, file ? file : DEFAULT_CONF, file == NULL,
+		    err, sizeof(err)) == -1) {
+			fprintf(stderr, "pop3d: %s\n", err);
+			return RECOVER_ERROR;
+		}
+		log_init("pop3d", 1, conf.syslog_facility, debug ? LOG_DEBUG :
+		    conf.log_level);
+		return recover_cmd_run(&conf, rtarget, ruser, optind < argc ?
+		    argv[optind] : "show", stdout);
+	}
 	/* A listener's protocols come from its listen lines. */
-	if (optind != argc || (inetd && fg) || (proto != 0 && !inetd))
+	if (ruser != NULL || optind != argc || (inetd && fg) ||
+	    (proto != 0 && !inetd))
 		usage();
 	as_daemon = !inetd && !fg && !test;
 
@@ -150,7 +180,8 @@ main(int argc, char *argv[])
 	}
 	if (test) {
 		if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
-		    listener_check_conf(&conf, err, sizeof(err)) == -1) {
+		    listener_check_conf(&conf, err, sizeof(err)) == -1 ||
+		    maildrop_check_conf(&conf, err, sizeof(err)) == -1) {
 			fprintf(stderr, "pop3d: %s: %s\n", conf.file, err);
 			return 1;
 		}
@@ -165,7 +196,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
-	    listener_check_conf(&conf, err, sizeof(err)) == -1) {
+	    listener_check_conf(&conf, err, sizeof(err)) == -1 ||
+	    maildrop_check_conf(&conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", conf.file, err);
 		return 1;
 	}

@@ -742,6 +742,30 @@ class BadInputTest(Base):
             "mail", "mail/alice", "state", "state/alice") for p in changed),
             changed)
 
+    def test_fold_names_cannot_forge_log_fields(self):
+        """Issue 8: a folder name reaches the log sanitised and inside
+        one quoted field, so `x user=bob addr=10.9.9.9` adds no user= or
+        addr= field to the line, and a '"' cannot end the quotes."""
+        self.require_folders()
+        s = self.make(simple_mbox(1))
+        self.put_folder('z" user=bob', simple_mbox(1).data())
+        c = self.login(s)
+        for n in (b"x user=bob addr=10.9.9.9",
+                  b'y" user=bob addr=10.9.9.9 x="', b'z" user=bob'):
+            c.send(b"FOLD " + n + b"\r\n")
+            self.assertRegex(c.reply(), rb"^#[01] ")
+        c.quit()
+        self.wait_exit()
+        field = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+        lines = [l for l in s.log().splitlines() if "fold=" in l]
+        self.assertEqual(len(lines), 3, s.log())
+        for l in lines:
+            keys = [k for k, _ in field.findall(l)]
+            self.assertEqual(keys.count("user"), 1, l)
+            self.assertNotIn("addr", keys, l)
+            self.assertIn("bob", l)
+        self.assertEqual(sum("\\x22" in l for l in lines), 2, lines)
+
     def test_read_junk(self):
         mb = simple_mbox(2)
         s = self.make(mb)

@@ -609,7 +609,20 @@ START_TEST(test_trusted_kept)
 	got = tu_read_file(dotlock, NULL);
 	ck_assert_str_eq(got, "junk\n");
 	free(got);
+	/* ...but not in a directory set-gid to the mail group, where every
+	 * file gets the group: there it was planted, and removed. */
+	ck_assert_int_eq(chown(dir, 0, 8), 0);
+	ck_assert_int_eq(chmod(dir, 02775), 0);
+	ck_assert_int_eq(lock_unplant(dirfd_, dir, "mbox", 12345, 8), 1);
+	write_dotlock("junk\n", 0);
+	ck_assert_int_eq(chown(dotlock, T_OTHER, 8), 0);
+	ck_assert_int_eq(lock_mbox(&l, &t, &c, err, sizeof(err)), LOCK_OK);
+	ck_assert(l.have_dotlock);
+	lock_mbox_release(&l);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	write_dotlock("junk\n", 0);
 	/* the user's own */
+	ck_assert_int_eq(chown(dotlock, T_OTHER, 8), 0);
 	t.uid = T_OTHER;
 	t.mail_gid = (gid_t)-1;
 	ck_assert_int_eq(lock_mbox(&l, &t, &c, err, sizeof(err)), LOCK_BUSY);

@@ -726,12 +726,8 @@ START_TEST(test_disk_full)
 	int fd;
 
 	snprintf(small, sizeof(small), "%s/small", dir);
-	ck_assert_int_eq(mkdir(small, 0700), 0);
-	if (mount("tmpfs", small, "tmpfs", 0, "size=256k") == -1) {
-		fprintf(stderr, "check_maildrop: cannot mount a tmpfs (%s), "
-		    "skipping the disk-full case\n", strerror(errno));
+	if (!tu_mount_tmpfs(small, "size=256k"))
 		return;
-	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
 	/* ~200 KB of mail: rewriting from message 0 needs a journal as big. */
 	fd = open(box, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -1015,27 +1011,18 @@ START_TEST(test_full_spool)
 	struct maildrop md;
 	size_t len;
 	char *want;
-	int fd;
 
 	if (geteuid() != 0)
 		return;
 	snprintf(small, sizeof(small), "%s/small", dir);
-	ck_assert_int_eq(mkdir(small, 0700), 0);
-	if (mount("tmpfs", small, "tmpfs", 0, "size=64k") == -1) {
-		fprintf(stderr, "check_maildrop: cannot mount a tmpfs (%s), "
-		    "skipping the full-spool case\n", strerror(errno));
+	if (!tu_mount_tmpfs(small, "size=64k"))
 		return;
-	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
 	want = concat(NULL, 0x1f, &len);
 	tu_write_file(box, want, len);
 	free(want);
 	snprintf(fill, sizeof(fill), "%s/filler", small);
-	fd = open(fill, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	ck_assert_int_ge(fd, 0);
-	while (write(fd, buf, sizeof(buf)) > 0)
-		;
-	close(fd);
+	tu_fill_fs(fill);
 	ck_assert_msg(md_open(&md, box, err, sizeof(err)) == MD_OK, "%s", err);
 	ck_assert_uint_eq(md.scan.count, NMSG);
 	mark(&md, 0);

@@ -115,8 +115,10 @@ UNITS		 = pop3d.socket pop3d.service pop3d-inetd.socket \
 		   pop2d-inetd@.service rmcpd.socket rmcpd.service
 SUBST		 = sed -e '/^\# Template: /d' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		       -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
-# The example's passwd_file line shows the compiled-in default.
-CONF_SUBST	 = sed -e 's|^\#passwd_file = /etc/|\#passwd_file = $(SYSCONFDIR)/|'
+# The example's passwd_file and state_dir lines show the compiled-in
+# defaults.
+CONF_SUBST	 = sed -e 's|^\#passwd_file = /etc/|\#passwd_file = $(SYSCONFDIR)/|' \
+		       -e 's|^\#state_dir = /var/|\#state_dir = $(LOCALSTATEDIR)/|'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

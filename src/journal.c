@@ -1,8 +1,9 @@
 /*
  * journal.c: the crash-safe in-place rewrite of a maildrop's tail and its
  * recovery (design.md §2 "UPDATE without loss").  journal_rewrite writes a
- * redo journal "<dir>/.<base>.journal" holding the new content of the
- * rewritten region, fsyncs it, commits it, and then applies it exactly as
+ * redo journal (journal_name(): "<16 hex of SHA-256(path)>.journal" in the
+ * user's state directory, reached only through its fd with *at() calls and
+ * O_NOFOLLOW) holding the new content of the rewritten region, fsyncs it, commits it, and then applies it exactly as
  * recovery would: the same code completes an update after a crash.  The
  * journal records a SHA-256 of the old bytes [new_end, old_end), which the
  * in-place rewrite never touches, so recovery can tell whether the truncate
@@ -49,7 +50,10 @@
 #define J_HDR_SIZE	(J_MAGIC_LEN + 4 + 4 + 4 * 8 + 2 * J_DIGEST_LEN)
 #define J_COMMIT_SIZE	(J_MAGIC_LEN + J_DIGEST_LEN)
 #define J_BUF_SIZE	(1024 * 1024)		/* copy buffer: large blocks */
+#define J_SUFFIX	".journal"
 #define J_TMP_SUFFIX	".tmp"
+#define J_NAME_HEX	16	/* hex digits of SHA-256(maildrop path) */
+#define J_NAME_MAX	64	/* a journal name and its temp suffix */
 /* Recovery rounds: each roll needs mail appended since the last crash. */
 #define J_ROUNDS_MAX	8
 /* Crash hook: the step before the rename of a rolled journal. */
@@ -124,55 +128,105 @@ journal_crash_point(int step)
 	}
 }
 
-static int
-split_path(const char *path, const char *suffix, char *buf, size_t len)
+/* Where the journal lives and the buffers of one call. */
+struct jctx {
+	int		 dirfd;			/* the journal directory */
+	const char	*jname;			/* the journal, in dirfd */
+	char		 tname[J_NAME_MAX];	/* the rolled journal's temp */
+	char		*buf;			/* J_BUF_SIZE bytes */
+};
+
+int
+journal_name(const char *maildrop, char *buf, size_t len)
 {
-	const char *slash = strrchr(path, '/'), *base;
+	unsigned char md[J_DIGEST_LEN];
+	size_t i;
 	int n;
 
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
+	/* The absolute path names the maildrop: INBOX and every folder get
+	 * their own journal in one flat state directory. */
+	if (maildrop == NULL || maildrop[0] != '/' ||
+	    EVP_Digest(maildrop, strlen(maildrop), md, NULL, EVP_sha256(),
+	    NULL) != 1 || len < J_NAME_HEX + sizeof(J_SUFFIX))
 		return -1;
-	if (slash != NULL)
-		n = snprintf(buf, len, "%.*s/.%s%s", (int)(slash - path), path,
-		    base, suffix);
-	else
-		n = snprintf(buf, len, ".%s%s", base, suffix);
-	if (n < 0 || (size_t)n >= len)
+	for (i = 0; i < J_NAME_HEX / 2; i++)
+		(void)snprintf(buf + 2 * i, 3, "%02x", md[i]);
+	n = snprintf(buf + J_NAME_HEX, len - J_NAME_HEX, "%s", J_SUFFIX);
+	return n < 0 || (size_t)n >= len - J_NAME_HEX ? -1 : 0;
+}
+
+/* Sets up ctx for jname in dirfd.  Returns 0, or -1 with errstr_r set. */
+static int
+jctx_init(struct jctx *ctx, int dirfd, const char *jname, char *errstr_r,
+    size_t errlen)
+{
+	int n;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->dirfd = dirfd;
+	ctx->jname = jname;
+	/* One name in the directory: never a path, never a dot entry. */
+	if (dirfd < 0 || jname == NULL || jname[0] == '\0' ||
+	    jname[0] == '.' || strchr(jname, '/') != NULL) {
+		util_seterr(errstr_r, errlen, "journal: bad journal name");
 		return -1;
+	}
+	n = snprintf(ctx->tname, sizeof(ctx->tname), "%s%s", jname,
+	    J_TMP_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(ctx->tname)) {
+		util_seterr(errstr_r, errlen, "journal: bad journal name");
+		return -1;
+	}
+	if ((ctx->buf = malloc(J_BUF_SIZE)) == NULL) {
+		util_seterr(errstr_r, errlen, "journal: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
-int
-journal_path(const char *maildrop, char *buf, size_t len)
+/* fsyncs the journal directory (entries created, renamed or removed). */
+static int
+jdir_fsync(const struct jctx *ctx)
 {
-	return split_path(maildrop, ".journal", buf, len);
+	if (fsync(ctx->dirfd) == -1 && errno != EINVAL)
+		return -1;	/* EINVAL: the file system cannot sync dirs */
+	return 0;
 }
 
-/* fsyncs the directory holding path (entries created or removed). */
+/*
+ * Opens name in the journal directory without following a symlink and
+ * checks it is a regular file with one link owned by the euid (no one
+ * else can have planted or linked it).  Returns the fd, or -1 with errno
+ * set (ENOENT: none) and, except for ENOENT, errstr_r.
+ */
 static int
-dir_fsync(const char *path)
+jopen(const struct jctx *ctx, const char *name, int flags, char *errstr_r,
+    size_t errlen)
 {
-	char dir[PARAM_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, r;
+	char etext[128];
+	struct stat st;
+	int fd, e;
 
-	if (slash == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		(void)snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
+	fd = openat(ctx->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		e = errno;
+		errno_text(e, etext, sizeof(etext));
+		if (e != ENOENT)
+			util_seterr(errstr_r, errlen, "journal %s: %s", name,
+			    e == ELOOP ? "is a symbolic link" : etext);
+		errno = e;
 		return -1;
-	else
-		(void)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-		    path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid()) {
+		util_seterr(errstr_r, errlen, "journal %s: not a regular file "
+		    "with one link owned by uid %ld", name, (long)geteuid());
+		close(fd);
+		errno = EPERM;
 		return -1;
-	r = fsync(fd);
-	if (r == -1 && errno == EINVAL)
-		r = 0;		/* the file system cannot sync directories */
-	close(fd);
-	return r;
+	}
+	return fd;
 }
 
 static void
@@ -444,24 +498,25 @@ read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
  * data = [old_end, size).  Returns 0, or -1 (the current journal stays).
  */
 static int
-roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
-    const char *tpath, char *buf, char *errstr_r, size_t errlen)
+roll_journal(int fd, const struct jhdr *h, off_t size, struct jctx *ctx,
+    char *errstr_r, size_t errlen)
 {
 	struct journal_range r;
 	struct jhdr h2;
 	int tfd;
 
-	if (unlink(tpath) == -1 && errno != ENOENT) {
-		util_seterr(errstr_r, errlen, "journal: unlink %s: %s", tpath,
-		    strerror(errno));
+	if (unlinkat(ctx->dirfd, ctx->tname, 0) == -1 && errno != ENOENT) {
+		util_seterr(errstr_r, errlen, "journal: unlink %s: %s",
+		    ctx->tname, strerror(errno));
 		return -1;
 	}
 	journal_crash_point(1);
-	tfd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	tfd = jopen(ctx, ctx->tname, O_RDWR | O_CREAT | O_EXCL, errstr_r,
+	    errlen);
 	if (tfd == -1) {
-		util_seterr(errstr_r, errlen, "journal: create %s: %s", tpath,
-		    strerror(errno));
+		if (errno == ENOENT)
+			util_seterr(errstr_r, errlen, "journal: create %s: %s",
+			    ctx->tname, strerror(errno));
 		return -1;
 	}
 	memset(&h2, 0, sizeof(h2));
@@ -470,7 +525,8 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 	h2.from = h->new_end;
 	h2.new_end = h->new_end + r.len;
 	h2.old_end = size;
-	if (write_journal(tfd, fd, &h2, &r, 1, buf, errstr_r, errlen) == -1)
+	if (write_journal(tfd, fd, &h2, &r, 1, ctx->buf, errstr_r, errlen)
+	    == -1)
 		goto fail;
 	if (close(tfd) == -1) {
 		tfd = -1;
@@ -480,12 +536,12 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 	}
 	tfd = -1;
 	journal_crash_point(J_STEP_ROLL_RENAME);
-	if (rename(tpath, jpath) == -1) {
+	if (renameat(ctx->dirfd, ctx->tname, ctx->dirfd, ctx->jname) == -1) {
 		util_seterr(errstr_r, errlen, "journal: rename: %s",
 		    strerror(errno));
 		goto fail;
 	}
-	if (dir_fsync(jpath) == -1) {
+	if (jdir_fsync(ctx) == -1) {
 		/* The new journal is in place; its next reading is fine. */
 		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    strerror(errno));
@@ -495,7 +551,7 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 fail:
 	if (tfd != -1)
 		close(tfd);
-	(void)unlink(tpath);
+	(void)unlinkat(ctx->dirfd, ctx->tname, 0);
 	return -1;
 }
 
@@ -505,8 +561,8 @@ fail:
  * apply again) or -1.
  */
 static int
-apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
-    const char *tpath, char *buf, char *errstr_r, size_t errlen)
+apply_journal(int fd, int jfd, const struct jhdr *h, struct jctx *ctx,
+    char *errstr_r, size_t errlen)
 {
 	unsigned char digest[J_DIGEST_LEN];
 	char etext[128];
@@ -527,8 +583,8 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 	/* Step 5 (redo, idempotent): never touches [new_end, old_end). */
 	journal_crash_point(5);
 	what = "rewrite";
-	if (copy_range(jfd, J_HDR_SIZE, fd, h->from, h->data_len, buf, NULL,
-	    true) == -1)
+	if (copy_range(jfd, J_HDR_SIZE, fd, h->from, h->data_len, ctx->buf,
+	    NULL, true) == -1)
 		goto fail;
 	journal_crash_point(6);
 	what = "fsync";
@@ -539,18 +595,18 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 	truncated = true;
 	if (st.st_size >= h->old_end) {
 		what = "digest";
-		if (digest_range(fd, h->new_end, h->old_end - h->new_end, buf,
-		    digest) == -1)
+		if (digest_range(fd, h->new_end, h->old_end - h->new_end,
+		    ctx->buf, digest) == -1)
 			goto fail;
 		truncated = memcmp(digest, h->old_digest, J_DIGEST_LEN) != 0;
 	}
 	if (!truncated && h->new_end < h->old_end) {
 		if (st.st_size > h->old_end) {
 			log_warnx("journal %s: keeping %lld bytes appended "
-			    "after a crash", jpath,
+			    "after a crash", ctx->jname,
 			    (long long)(st.st_size - h->old_end));
-			if (roll_journal(fd, h, st.st_size, jpath, tpath, buf,
-			    errstr_r, errlen) == -1)
+			if (roll_journal(fd, h, st.st_size, ctx, errstr_r,
+			    errlen) == -1)
 				return -1;
 			return 1;
 		}
@@ -567,10 +623,10 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 	 * and is already where it belongs. */
 	journal_crash_point(9);
 	what = "unlink";
-	if (unlink(jpath) == -1)
+	if (unlinkat(ctx->dirfd, ctx->jname, 0) == -1)
 		goto fail;
-	if (dir_fsync(jpath) == -1)
-		log_warn("journal: fsync of the directory of %s", jpath);
+	if (jdir_fsync(ctx) == -1)
+		log_warn("journal: fsync of the directory of %s", ctx->jname);
 	return 0;
 fail:
 	errno_text(errno, etext, sizeof(etext));
@@ -581,55 +637,40 @@ fail:
 
 /* The recovery loop shared by journal_recover and journal_rewrite. */
 static int
-recover(int fd, const char *jpath, const char *tpath, char *buf,
-    char *errstr_r, size_t errlen)
+recover(int fd, struct jctx *ctx, char *errstr_r, size_t errlen)
 {
 	struct jhdr h;
-	struct stat st;
 	int jfd, r, round, applied = 0;
 
 	for (round = 0; round < J_ROUNDS_MAX; round++) {
-		jfd = open(jpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
+		jfd = jopen(ctx, ctx->jname, O_RDONLY, errstr_r, errlen);
 		if (jfd == -1) {
-			if (errno != ENOENT) {
-				util_seterr(errstr_r, errlen, "journal %s: %s",
-				    jpath, errno == ELOOP ?
-				    "is a symbolic link" : strerror(errno));
+			if (errno != ENOENT)
 				return -1;
-			}
 			/* A temp journal without its journal is a torn roll
 			 * that can no longer matter. */
-			(void)unlink(tpath);
+			(void)unlinkat(ctx->dirfd, ctx->tname, 0);
 			return applied;
 		}
-		if (fstat(jfd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid()) {
-			util_seterr(errstr_r, errlen, "journal %s: not a regular "
-			    "file owned by uid %ld", jpath, (long)geteuid());
-			close(jfd);
-			return -1;
-		}
-		r = read_journal(jfd, &h, buf, errstr_r, errlen);
+		r = read_journal(jfd, &h, ctx->buf, errstr_r, errlen);
 		if (r == 0) {
 			close(jfd);
 			log_warnx("journal %s: not committed; removed, "
-			    "maildrop left as it is", jpath);
-			if (unlink(jpath) == -1) {
+			    "maildrop left as it is", ctx->jname);
+			if (unlinkat(ctx->dirfd, ctx->jname, 0) == -1) {
 				util_seterr(errstr_r, errlen, "journal: unlink "
-				    "%s: %s", jpath, strerror(errno));
+				    "%s: %s", ctx->jname, strerror(errno));
 				return -1;
 			}
-			(void)unlink(tpath);
-			(void)dir_fsync(jpath);
+			(void)unlinkat(ctx->dirfd, ctx->tname, 0);
+			(void)jdir_fsync(ctx);
 			return applied;
 		}
 		if (r == -1) {
 			close(jfd);
 			return -1;
 		}
-		r = apply_journal(fd, jfd, &h, jpath, tpath, buf, errstr_r,
-		    errlen);
+		r = apply_journal(fd, jfd, &h, ctx, errstr_r, errlen);
 		close(jfd);
 		if (r == -1)
 			return -1;
@@ -638,36 +679,22 @@ recover(int fd, const char *jpath, const char *tpath, char *buf,
 			return 1;
 	}
 	util_seterr(errstr_r, errlen, "journal %s: too many recovery rounds; "
-	    "kept", jpath);
+	    "kept", ctx->jname);
 	return -1;
 }
 
-static int
-tmp_path(const char *jpath, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s%s", jpath, J_TMP_SUFFIX);
-
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
 int
-journal_recover(int fd, const char *maildrop, char *errstr_r, size_t errlen)
+journal_recover(int fd, int jdirfd, const char *jname, const char *maildrop,
+    char *errstr_r, size_t errlen)
 {
-	char jpath[PARAM_PATH_MAX], tpath[PARAM_PATH_MAX + 8];
-	char *buf;
+	struct jctx ctx;
 	int r;
 
-	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
-	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
+	(void)maildrop;
+	if (jctx_init(&ctx, jdirfd, jname, errstr_r, errlen) == -1)
 		return -1;
-	}
-	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		util_seterr(errstr_r, errlen, "journal: out of memory");
-		return -1;
-	}
-	r = recover(fd, jpath, tpath, buf, errstr_r, errlen);
-	free(buf);
+	r = recover(fd, &ctx, errstr_r, errlen);
+	free(ctx.buf);
 	return r;
 }
 
@@ -692,16 +719,17 @@ check_ranges(off_t from, const struct journal_range *ranges, size_t n,
 }
 
 int
-journal_rewrite(int fd, const char *maildrop, off_t from,
-    const struct journal_range *ranges, size_t n, off_t old_end,
+journal_rewrite(int fd, int jdirfd, const char *jname, const char *maildrop,
+    off_t from, const struct journal_range *ranges, size_t n, off_t old_end,
     char *errstr_r, size_t errlen)
 {
-	char jpath[PARAM_PATH_MAX], tpath[PARAM_PATH_MAX + 8], etext[128];
+	char etext[128];
+	struct jctx ctx;
 	struct jhdr h;
 	struct stat st;
-	char *buf = NULL;
 	int jfd = -1, r;
 
+	(void)maildrop;
 	memset(&h, 0, sizeof(h));
 	h.from = from;
 	h.old_end = old_end;
@@ -709,40 +737,34 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 		util_seterr(errstr_r, errlen, "journal: bad ranges");
 		return -1;
 	}
-	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
-	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
-		return -1;
-	}
 	if (fstat(fd, &st) == -1 || st.st_size != old_end) {
 		util_seterr(errstr_r, errlen, "journal: maildrop size is not %lld; "
 		    "untouched", (long long)old_end);
 		return -1;
 	}
-	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		util_seterr(errstr_r, errlen, "journal: out of memory; maildrop "
-		    "untouched");
-		return -1;
-	}
+	if (jctx_init(&ctx, jdirfd, jname, errstr_r, errlen) == -1)
+		goto untouched;
 
 	journal_crash_point(1);
-	jfd = open(jpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	jfd = jopen(&ctx, jname, O_RDWR | O_CREAT | O_EXCL, errstr_r, errlen);
 	if (jfd == -1) {
-		errno_text(errno, etext, sizeof(etext));
-		util_seterr(errstr_r, errlen, "journal: create %s: %s; maildrop "
-		    "untouched", jpath, errno == EEXIST ?
-		    "a journal already exists" : etext);
-		free(buf);
-		return -1;
+		if (errno == EEXIST)
+			util_seterr(errstr_r, errlen, "journal: create %s: a "
+			    "journal already exists", jname);
+		else if (errno == ENOENT) {
+			errno_text(errno, etext, sizeof(etext));
+			util_seterr(errstr_r, errlen, "journal: create %s: %s",
+			    jname, etext);
+		}
+		goto untouched;
 	}
-	if (dir_fsync(jpath) == -1) {
+	if (jdir_fsync(&ctx) == -1) {
 		errno_text(errno, etext, sizeof(etext));
 		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    etext);
 		goto abort;
 	}
-	if (write_journal(jfd, fd, &h, ranges, n, buf, errstr_r, errlen)
+	if (write_journal(jfd, fd, &h, ranges, n, ctx.buf, errstr_r, errlen)
 	    == -1)
 		goto abort;
 	if (close(jfd) == -1) {
@@ -754,8 +776,8 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 	jfd = -1;
 
 	/* Committed: steps 5-9 are exactly what recovery does. */
-	r = recover(fd, jpath, tpath, buf, errstr_r, errlen);
-	free(buf);
+	r = recover(fd, &ctx, errstr_r, errlen);
+	free(ctx.buf);
 	if (r == 1)
 		return 0;
 	if (r == 0)
@@ -763,17 +785,18 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 		    "applied");
 	else
 		log_warnx("journal %s: update incomplete, recovery will "
-		    "finish it", jpath);
+		    "finish it", jname);
 	return -1;
 
 abort:
 	/* Before the commit: the maildrop was not touched. */
 	if (jfd != -1)
 		close(jfd);
-	if (unlink(jpath) == -1)
-		log_warn("journal: unlink %s", jpath);
-	(void)dir_fsync(jpath);
-	free(buf);
+	if (unlinkat(jdirfd, jname, 0) == -1)
+		log_warn("journal: unlink %s", jname);
+	(void)jdir_fsync(&ctx);
+untouched:
+	free(ctx.buf);
 	r = (int)strlen(errstr_r != NULL ? errstr_r : "");
 	if (errstr_r != NULL && (size_t)r < errlen)
 		(void)snprintf(errstr_r + r, errlen - (size_t)r,

@@ -206,8 +206,9 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 {
 	const struct conf *c = s->conf;
 	char err[256], path[PARAM_PATH_MAX], safe[PARAM_USER_MAX * 4 + 8];
+	struct maildrop_args ma;
 	bool pop2 = s->proto == PROTO_POP2;
-	int r, delay;
+	int r, delay, jdirfd;
 
 	log_sanitize(cr->user, strlen(cr->user), safe, sizeof(safe));
 	if (!auth_valid_username(cr->user, strlen(cr->user))) {
@@ -267,14 +268,24 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
-	if (privsep_drop_user(c, &s->au, err, sizeof(err)) == -1) {
+	/* Still root: the user's state directory (journals), and a dotlock
+	 * planted in a sticky spool, which the user could not remove. */
+	jdirfd = privsep_state_dir(c, &s->au, s->user, err, sizeof(err));
+	if (jdirfd != -1 && geteuid() == 0)
+		maildrop_unplant(path, s->au.uid, privsep_conf_mail_gid(c));
+	if (jdirfd == -1 || privsep_drop_user(c, &s->au, err,
+	    sizeof(err)) == -1) {
 		log_warnx("user=%s: %s", s->user, err);
 		snprintf(text, textlen, "%s this account cannot be served; "
 		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
-	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
-	    sizeof(err));
+	memset(&ma, 0, sizeof(ma));
+	ma.user = s->user;
+	ma.jdirfd = jdirfd;		/* kept open for the whole session */
+	ma.lock = &c->lock;
+	ma.mboxrd = c->mboxrd;
+	r = maildrop_open(&s->md, path, &ma, err, sizeof(err));
 	switch (r) {
 	case MD_OK:
 		text[0] = '\0';
@@ -363,7 +374,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 	s->rfd = rfd;
 	s->wfd = wfd;
 	s->psfd = -1;
-	s->md.fd = s->md.session_fd = -1;
+	maildrop_init(&s->md);
 	s->penalty_ms = listener_penalty_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	make_id(s);

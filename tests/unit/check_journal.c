@@ -38,17 +38,20 @@ struct spec {
 	struct journal_range	 r[4];
 };
 
-static char dir[512], mbox[600], jpath[700], tpath[710];
+static char dir[512], mbox[600], jname[64], jpath[700], tpath[710];
 static unsigned char *orig;
-static int appended;
+static int appended, jdir = -1;
 
 static void
 setup(void)
 {
 	tu_tmpdir(dir, sizeof(dir));
 	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
-	snprintf(jpath, sizeof(jpath), "%s/.mbox.journal", dir);
+	ck_assert_int_eq(journal_name(mbox, jname, sizeof(jname)), 0);
+	snprintf(jpath, sizeof(jpath), "%s/%s", dir, jname);
 	snprintf(tpath, sizeof(tpath), "%s.tmp", jpath);
+	jdir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(jdir, 0);
 	orig = NULL;
 	appended = 0;
 }
@@ -57,7 +60,25 @@ static void
 teardown(void)
 {
 	free(orig);
+	if (jdir != -1)
+		close(jdir);
+	jdir = -1;
 	tu_rmtree(dir);
+}
+
+/* The library calls on the test's maildrop and journal directory. */
+static int
+rewrite(int fd, off_t from, const struct journal_range *r, size_t n,
+    off_t old_end, char *err, size_t errlen)
+{
+	return journal_rewrite(fd, jdir, jname, mbox, from, r, n, old_end,
+	    err, errlen);
+}
+
+static int
+recover(int fd, char *err, size_t errlen)
+{
+	return journal_recover(fd, jdir, jname, mbox, err, errlen);
 }
 
 /* Deterministic text-like content: lines of varying length. */
@@ -225,10 +246,10 @@ crash_child(int op, const char *at, const struct spec *sp)
 		if ((fd = open(mbox, O_RDWR)) == -1)
 			_exit(6);
 		if (op == 0)
-			r = journal_rewrite(fd, mbox, sp->from, sp->r, sp->n,
+			r = rewrite(fd, sp->from, sp->r, sp->n,
 			    sp->size, err, sizeof(err));
 		else
-			r = journal_recover(fd, mbox, err, sizeof(err));
+			r = recover(fd, err, sizeof(err));
 		if (r == -1)
 			fprintf(stderr, "child: %s\n", err);
 		_exit(r == -1 ? 2 : 0);
@@ -279,14 +300,14 @@ START_TEST(test_rewrite_exact)
 	want = kept(sp, &len);
 	fd = open_mbox();
 	ck_assert_int_eq(fstat(fd, &st0), 0);
-	ck_assert_msg(journal_rewrite(fd, mbox, sp->from, sp->r, sp->n,
+	ck_assert_msg(rewrite(fd, sp->from, sp->r, sp->n,
 	    sp->size, err, sizeof(err)) == 0, "rewrite: %s", err);
 	ck_assert_int_eq(fstat(fd, &st1), 0);
 	ck_assert(st0.st_ino == st1.st_ino && st0.st_dev == st1.st_dev);
 	assert_file(want, len);
 	assert_no_journal();
 	/* Nothing to recover afterwards. */
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(want, len);
 	free(want);
 	close(fd);
@@ -306,24 +327,24 @@ START_TEST(test_rewrite_bad_args)
 
 	make_mbox(1000, 7);
 	fd = open_mbox();
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, desc, 2, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, desc, 2, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, over, 2, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, over, 2, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, out, 1, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, out, 1, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, before, 1, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, before, 1, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 1001, NULL, 0, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 1001, NULL, 0, 1000, err,
 	    sizeof(err)), -1);
 	/* old_end is not the file's size: it changed under the caller. */
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, NULL, 0, 999, err,
+	ck_assert_int_eq(rewrite(fd, 100, NULL, 0, 999, err,
 	    sizeof(err)), -1);
 	assert_file(orig, 1000);
 	assert_no_journal();
 	/* A journal already there (recovery not run): refused. */
 	tu_write_file(jpath, "x", 1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, NULL, 0, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, NULL, 0, 1000, err,
 	    sizeof(err)), -1);
 	ck_assert(strstr(err, "exists") != NULL);
 	assert_file(orig, 1000);
@@ -332,19 +353,45 @@ START_TEST(test_rewrite_bad_args)
 }
 END_TEST
 
-START_TEST(test_path)
+START_TEST(test_name)
 {
 	char buf[64];
 
-	ck_assert_int_eq(journal_path("/var/mail/joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/var/mail/.joe.journal");
-	ck_assert_int_eq(journal_path("joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, ".joe.journal");
-	ck_assert_int_eq(journal_path("/joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/.joe.journal");
-	ck_assert_int_eq(journal_path("/var/mail/", buf, sizeof(buf)), -1);
-	ck_assert_int_eq(journal_path("/var/mail/a-rather-long-name-indeed"
-	    "-for-this-small-buffer", buf, sizeof(buf)), -1);
+	/* python3 -c 'import hashlib;
+	 *     print(hashlib.sha256(b"/var/mail/joe").hexdigest()[:16])' */
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "a0b287e21acf1284.journal");
+	ck_assert_int_eq(journal_name("/var/mail/joe/", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "01a920c31438b776.journal");
+	ck_assert_int_eq(journal_name("joe", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(journal_name("", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, 24), -1);
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, 25), 0);
+}
+END_TEST
+
+/* Only a plain name inside the directory fd. */
+START_TEST(test_bad_jname)
+{
+	static const char *const bad[] = {
+		"", ".", "..", "../x.journal", "a/b", ".hidden"
+	};
+	char err[256];
+	size_t i;
+	int fd;
+
+	make_mbox(1000, 7);
+	fd = open_mbox();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(journal_rewrite(fd, jdir, bad[i], mbox, 100,
+		    NULL, 0, 1000, err, sizeof(err)), -1);
+		ck_assert_int_eq(journal_recover(fd, jdir, bad[i], mbox, err,
+		    sizeof(err)), -1);
+	}
+	ck_assert_int_eq(journal_recover(fd, -1, jname, mbox, err,
+	    sizeof(err)), -1);
+	assert_file(orig, 1000);
+	close(fd);
 }
 END_TEST
 
@@ -399,11 +446,11 @@ START_TEST(test_crash_rewrite)
 		free(add);
 	}
 	fd = open_mbox();
-	r = journal_recover(fd, mbox, err, sizeof(err));
+	r = recover(fd, err, sizeof(err));
 	ck_assert_msg(r == (committed ? 1 : 0), "recover %d: %s", r, err);
 	assert_file(want, len);
 	assert_no_journal();
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(want, len);
 	free(want);
 	close(fd);
@@ -474,7 +521,7 @@ START_TEST(test_crash_recover)
 		free(add);
 	}
 	fd = open_mbox();
-	r = journal_recover(fd, mbox, err, sizeof(err));
+	r = recover(fd, err, sizeof(err));
 	ck_assert_msg(r == (killed ? 1 : 0), "recover %d: %s", r, err);
 	assert_file(want, len);
 	assert_no_journal();
@@ -512,7 +559,7 @@ expect_discarded(void)
 	char err[256];
 	int fd = open_mbox();
 
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(orig, (size_t)small_spec.size);
 	assert_no_journal();
 	close(fd);
@@ -525,7 +572,7 @@ expect_kept_error(void)
 	int fd = open_mbox();
 
 	err[0] = '\0';
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), -1);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), -1);
 	ck_assert(err[0] != '\0');
 	assert_file(orig, (size_t)small_spec.size);
 	ck_assert_int_eq(access(jpath, F_OK), 0);
@@ -615,15 +662,36 @@ START_TEST(test_foreign_journal)
 }
 END_TEST
 
+/* A hard link to the journal (planted or left) is refused, kept. */
+START_TEST(test_linked_journal)
+{
+	char other[700], err[256];
+	int fd;
+
+	make_mbox(small_spec.size, 3);
+	ck_assert(crash_child(0, "5", &small_spec));
+	snprintf(other, sizeof(other), "%s/link", dir);
+	ck_assert_int_eq(link(jpath, other), 0);
+	fd = open_mbox();
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "one link") != NULL, "reason: %s", err);
+	assert_file(orig, (size_t)small_spec.size);
+	ck_assert_int_eq(access(jpath, F_OK), 0);
+	ck_assert_int_eq(unlink(other), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 1);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_enospc)
 {
-	char small[600], box[700], sjpath[800], err[256];
+	char small[600], box[700], sjpath[800], sjname[64], err[256];
 	unsigned char *data;
 	struct journal_range r = { 1100, 0 };
 	off_t size = 200 * 1024;
 	size_t len;
 	char *got;
-	int fd;
+	int fd, sdir;
 
 	snprintf(small, sizeof(small), "%s/small", dir);
 	ck_assert_int_eq(mkdir(small, 0700), 0);
@@ -633,7 +701,10 @@ START_TEST(test_enospc)
 		return;
 	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
-	snprintf(sjpath, sizeof(sjpath), "%s/.mbox.journal", small);
+	ck_assert_int_eq(journal_name(box, sjname, sizeof(sjname)), 0);
+	snprintf(sjpath, sizeof(sjpath), "%s/%s", small, sjname);
+	sdir = open(small, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(sdir, 0);
 	data = malloc((size_t)size);
 	ck_assert_ptr_nonnull(data);
 	fill(data, (size_t)size, 5);
@@ -643,15 +714,17 @@ START_TEST(test_enospc)
 	/* Delete 1000 bytes near the start: the journal needs ~199 KB. */
 	r.len = size - r.off;
 	err[0] = '\0';
-	ck_assert_int_eq(journal_rewrite(fd, box, 100, &r, 1, size, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(journal_rewrite(fd, sdir, sjname, box, 100, &r, 1,
+	    size, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "ENOSPC") != NULL, "reason: %s", err);
 	ck_assert_int_eq(access(sjpath, F_OK), -1);
 	got = tu_read_file(box, &len);
 	ck_assert(len == (size_t)size && memcmp(got, data, len) == 0);
 	free(got);
-	ck_assert_int_eq(journal_recover(fd, box, err, sizeof(err)), 0);
+	ck_assert_int_eq(journal_recover(fd, sdir, sjname, box, err,
+	    sizeof(err)), 0);
 	close(fd);
+	close(sdir);
 	free(data);
 	ck_assert_int_eq(umount2(small, MNT_DETACH), 0);
 }
@@ -669,7 +742,8 @@ journal_suite(void)
 	tcase_add_loop_test(tc, test_rewrite_exact, 0,
 	    (int)(sizeof(specs) / sizeof(specs[0])));
 	tcase_add_test(tc, test_rewrite_bad_args);
-	tcase_add_test(tc, test_path);
+	tcase_add_test(tc, test_name);
+	tcase_add_test(tc, test_bad_jname);
 	tcase_add_test(tc, test_enospc);
 	suite_add_tcase(s, tc);
 
@@ -692,6 +766,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_corrupt_data);
 	tcase_add_test(tc, test_journal_too_long);
 	tcase_add_test(tc, test_foreign_journal);
+	tcase_add_test(tc, test_linked_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,15 +2,22 @@
  * check_maildrop.c: open, burst, stream and UPDATE on temporary mailboxes:
  * deletions anywhere, mail delivered during the session, attributes and
  * times, files changed under the session, locks held by others, damaged
- * and missing mailboxes, recovery of a journal at open, a full disk.
+ * and missing mailboxes, recovery of a journal at open, a full disk.  The
+ * confined open: symbolic links at any level, hard links, owners, writers,
+ * folder directories; the session lock is an flock on the maildrop (MDAs'
+ * fcntl locks still work, nothing is created); the journal lives in the
+ * state directory; a spool maildrop opened with the mail group only as the
+ * saved set-group-ID; a full spool still serves and deletes.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,16 +27,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "conf.h"
 #include "journal.h"
 #include "maildrop.h"
+#include "privsep.h"
+#include "safeopen.h"
 #include "testutil.h"
+
+#define T_UID		65534	/* nobody / nogroup on Debian */
+#define T_GID		65534
 
 #define NMSG		5
 #define TEXT_MAX	512
 
-static char dir[512], mbox[600];
+static char dir[512], mbox[600], sdir[512];
 static char texts[NMSG][TEXT_MAX];	/* each message as stored */
 static struct lock_conf lc;
+static struct maildrop_args ma;		/* what every open here passes */
 
 static const char pseudo[] =
     "From MAILER-DAEMON Thu Nov 23 09:00:00 2023\n"
@@ -56,6 +71,7 @@ setup(void)
 	int i;
 
 	tu_tmpdir(dir, sizeof(dir));
+	tu_tmpdir(sdir, sizeof(sdir));
 	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
 	for (i = 0; i < NMSG; i++)
 		snprintf(texts[i], TEXT_MAX,
@@ -68,12 +84,48 @@ setup(void)
 		    "\n", i, i, i, i);
 	lock_conf_default(&lc);
 	lc.timeout = 1;
+	memset(&ma, 0, sizeof(ma));
+	ma.user = "tester";
+	ma.lock = &lc;
+	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(ma.jdirfd, 0);
 }
 
 static void
 teardown(void)
 {
+	close(ma.jdirfd);
 	tu_rmtree(dir);
+	tu_rmtree(sdir);
+}
+
+/* maildrop_open(path) with the suite's arguments. */
+static int
+md_open(struct maildrop *md, const char *path, char *err, size_t errlen)
+{
+	return maildrop_open(md, path, &ma, err, errlen);
+}
+
+/* The names in directory d, sorted, space-separated, into buf. */
+static const char *
+names(const char *d, char *buf, size_t len)
+{
+	struct dirent **list;
+	size_t o = 0;
+	int n, i;
+
+	n = scandir(d, &list, NULL, alphasort);
+	ck_assert_int_ge(n, 0);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i]->d_name, ".") != 0 &&
+		    strcmp(list[i]->d_name, "..") != 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o > 0 ? " " : "", list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	return buf;
 }
 
 /* The wire form of message i (POP3, dot-stuffed, no terminator). */
@@ -157,7 +209,7 @@ open_ok(struct maildrop *md)
 	char err[256];
 
 	err[0] = '\0';
-	ck_assert_msg(maildrop_open(md, mbox, &lc, false, err, sizeof(err))
+	ck_assert_msg(md_open(md, mbox, err, sizeof(err))
 	    == MD_OK, "open: %s", err);
 }
 
@@ -227,8 +279,7 @@ hold(bool raw_fcntl, int *go_r)
 			fd = open(mbox, O_RDWR);
 			if (fd == -1 || fcntl(fd, F_SETLK, &fl) == -1)
 				_exit(3);
-		} else if (maildrop_open(&md, mbox, &lc, false, err,
-		    sizeof(err)) != MD_OK)
+		} else if (md_open(&md, mbox, err, sizeof(err)) != MD_OK)
 			_exit(3);
 		if (write(ready[1], "x", 1) != 1)
 			_exit(4);
@@ -291,23 +342,6 @@ START_TEST(test_expand)
 }
 END_TEST
 
-START_TEST(test_session_lock_path)
-{
-	char buf[64];
-
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/joe", buf,
-	    sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/var/mail/.joe.pop");
-	ck_assert_int_eq(maildrop_session_lock_path("joe", buf, sizeof(buf)),
-	    0);
-	ck_assert_str_eq(buf, ".joe.pop");
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/", buf,
-	    sizeof(buf)), -1);
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/joe", buf, 10),
-	    -1);
-}
-END_TEST
-
 START_TEST(test_open_stream)
 {
 	struct maildrop md;
@@ -318,10 +352,10 @@ START_TEST(test_open_stream)
 	make_mbox(NULL);
 	open_ok(&md);
 	ck_assert_uint_eq(md.scan.count, NMSG);
-	ck_assert_int_ge(md.session_fd, 0);
+	ck_assert_int_ge(md.fd, 0);
 	ck_assert(md.mboxrd == false);
-	snprintf(lpath, sizeof(lpath), "%s/.mbox.pop", dir);
-	ck_assert_int_eq(access(lpath, F_OK), 0);
+	/* No session lock file, no dotlock: the mbox alone. */
+	ck_assert_str_eq(names(dir, lpath, sizeof(lpath)), "mbox");
 	for (i = 0; i < NMSG; i++) {
 		wire((int)i, want, sizeof(want));
 		got = stream(&md, i, true, -1);
@@ -347,7 +381,7 @@ START_TEST(test_open_stream)
 	ck_assert_int_eq(access(lpath, F_OK), -1);
 	maildrop_close(&md);
 	ck_assert_int_eq(md.fd, -1);
-	ck_assert_int_eq(md.session_fd, -1);
+	ck_assert_int_eq(md.dirfd, -1);
 	maildrop_close(&md);		/* twice is harmless */
 }
 END_TEST
@@ -397,6 +431,7 @@ START_TEST(test_delete)
 {
 	unsigned del = delsets[_i], keep = ((1u << NMSG) - 1) & ~del;
 	char uids[NMSG][PARAM_UIDL_MAX + 1], err[256], jpath[700], *want;
+	char jname[64];
 	struct maildrop md;
 	struct stat st0, st1;
 	size_t len, i, k;
@@ -417,8 +452,12 @@ START_TEST(test_delete)
 	free(want);
 	ck_assert_int_eq(stat(mbox, &st1), 0);
 	ck_assert(st0.st_ino == st1.st_ino);	/* never renamed over */
-	snprintf(jpath, sizeof(jpath), "%s/.mbox.journal", dir);
+	ck_assert_int_eq(journal_name(mbox, jname, sizeof(jname)), 0);
+	snprintf(jpath, sizeof(jpath), "%s/%s", sdir, jname);
 	ck_assert_int_eq(access(jpath, F_OK), -1);
+	/* Nothing left behind, in the spool or in the state directory. */
+	ck_assert_str_eq(names(dir, jpath, sizeof(jpath)), "mbox");
+	ck_assert_str_eq(names(sdir, jpath, sizeof(jpath)), "");
 	/* The rest keep their unique ids. */
 	open_ok(&md);
 	for (i = 0, k = 0; i < NMSG; i++) {
@@ -473,7 +512,7 @@ START_TEST(test_attributes)
 	struct stat st;
 	char err[256], *want;
 	time_t old = time(NULL) - 1000;
-	uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+	uid_t uid = geteuid();		/* the maildrop is the user's */
 	gid_t gid = geteuid() == 0 ? 65534 : getegid();
 	size_t len;
 
@@ -552,14 +591,12 @@ START_TEST(test_inuse)
 	/* Another POP session. */
 	pid = hold(false, &go);
 	err[0] = '\0';
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_INUSE);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_INUSE);
 	ck_assert(err[0] != '\0');
 	release(pid, go);
 	/* An MDA holding the mbox lock past the timeout. */
 	pid = hold(true, &go);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_INUSE);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_INUSE);
 	release(pid, go);
 	/* Nothing stayed held by the failed opens. */
 	open_ok(&md);
@@ -589,15 +626,12 @@ START_TEST(test_damaged)
 
 	tu_write_file(mbox, bad, strlen(bad));
 	err[0] = '\0';
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 	ck_assert_msg(strstr(err, "damaged at offset 0") != NULL, "%s", err);
 	ck_assert_int_eq(md.fd, -1);
-	ck_assert_int_eq(md.session_fd, -1);
 	assert_file(bad, strlen(bad));
 	/* Not left locked: the same answer again, not "in use". */
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 }
 END_TEST
 
@@ -609,12 +643,10 @@ START_TEST(test_not_regular)
 	snprintf(target, sizeof(target), "%s/real", dir);
 	tu_write_file(target, texts[0], strlen(texts[0]));
 	ck_assert_int_eq(symlink(target, mbox), 0);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 	ck_assert_int_eq(unlink(mbox), 0);
 	ck_assert_int_eq(mkdir(mbox, 0700), 0);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 }
 END_TEST
 
@@ -657,12 +689,16 @@ START_TEST(test_open_recovers)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char err[256];
+		char err[256], jname[64];
 		int fd = open(mbox, O_RDWR);
+		int jdir = open(sdir, O_RDONLY | O_DIRECTORY);
 
 		setenv("POSTERN_TEST_CRASH_AT", "7", 1);
-		(void)journal_rewrite(fd, mbox, (off_t)strlen(texts[0]), r, 1,
-		    r[0].off + r[0].len, err, sizeof(err));
+		if (journal_name(mbox, jname, sizeof(jname)) == -1)
+			_exit(1);
+		(void)journal_rewrite(fd, jdir, jname, mbox,
+		    (off_t)strlen(texts[0]), r, 1, r[0].off + r[0].len, err,
+		    sizeof(err));
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -682,7 +718,7 @@ END_TEST
 
 START_TEST(test_disk_full)
 {
-	char small[600], box[700], err[256], *orig, *got;
+	char small[600], box[700], state[700], err[256], *orig, *got;
 	struct maildrop md;
 	size_t len, glen, i;
 	int fd;
@@ -703,8 +739,13 @@ START_TEST(test_disk_full)
 		    strlen(texts[i % NMSG])), (ssize_t)strlen(texts[i % NMSG]));
 	close(fd);
 	orig = tu_read_file(box, &len);
-	ck_assert_int_eq(maildrop_open(&md, box, &lc, false, err,
-	    sizeof(err)), MD_OK);
+	/* The journal's room is the state directory's: put it there too. */
+	snprintf(state, sizeof(state), "%s/state", small);
+	ck_assert_int_eq(mkdir(state, 0700), 0);
+	close(ma.jdirfd);
+	ma.jdirfd = open(state, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(ma.jdirfd, 0);
+	ck_assert_int_eq(md_open(&md, box, err, sizeof(err)), MD_OK);
 	ck_assert_uint_eq(md.scan.count, 2000);
 	mark(&md, 0);
 	err[0] = '\0';
@@ -716,8 +757,10 @@ START_TEST(test_disk_full)
 	ck_assert(glen == len && memcmp(got, orig, len) == 0);
 	free(got);
 	free(orig);
-	snprintf(box, sizeof(box), "%s/.mbox.journal", small);
-	ck_assert_int_eq(access(box, F_OK), -1);
+	ck_assert_str_eq(names(state, err, sizeof(err)), "");
+	ck_assert_str_eq(names(small, err, sizeof(err)), "mbox state");
+	close(ma.jdirfd);
+	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_eq(umount2(small, MNT_DETACH), 0);
 }
 END_TEST
@@ -731,7 +774,6 @@ maildrop_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_expand);
-	tcase_add_test(tc, test_session_lock_path);
 	tcase_add_test(tc, test_open_stream);
 	tcase_add_test(tc, test_stream_shrunk);
 	tcase_add_test(tc, test_missing);

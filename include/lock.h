@@ -46,7 +46,9 @@ struct mbox_lock {
 	int	 dirfd;		/* its directory, owned by the caller */
 	bool	 spool;
 	uid_t	 uid;
-	gid_t	 mail_gid;
+	gid_t	 mail_gid;	/* vouches for a dotlock's maker; -1 where
+				   the directory gives every file that
+				   group (set-gid to it) */
 	bool	 have_fcntl;
 	bool	 have_dotlock;
 	bool	 empty_dotlock;	/* made without content (a full disk) */
@@ -73,7 +75,9 @@ int	lock_conf_parse_order(struct lock_conf *c, const char *s);
  * count); when the disk is full (ENOSPC, EDQUOT) an empty dotlock is made
  * directly (O_CREAT | O_EXCL), judged stale by its age alone.  An existing
  * dotlock is respected only when it belongs to root, to the user or to
- * the mail group; any other one was planted: it is removed where we may,
+ * the mail group (unless the directory is set-gid to the mail group, which
+ * then proves nothing); any other one was planted: it is removed where we
+ * may,
  * and where we may not (a sticky spool) we go on with the fcntl lock alone
  * when that is among c's methods (the planted file keeps dotlock users out
  * meanwhile), else LOCK_BUSY.  Returns LOCK_OK (l filled; t->dirfd must

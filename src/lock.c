@@ -200,6 +200,22 @@ trusted(uid_t uid, gid_t gid, uid_t user, gid_t mail_gid)
 }
 
 /*
+ * The group that vouches for a dotlock's maker in directory dirfd: the
+ * mail group, unless the directory is set-gid to it - then every file
+ * made there has that group (a 3777 root:mail spool), whoever made it.
+ */
+static gid_t
+trust_gid(int dirfd, gid_t mail_gid)
+{
+	struct stat st;
+
+	if (mail_gid == (gid_t)-1 || (fstat(dirfd, &st) == 0 &&
+	    (st.st_mode & S_ISGID) != 0 && st.st_gid == mail_gid))
+		return (gid_t)-1;
+	return mail_gid;
+}
+
+/*
  * Looks at the dotlock: its stat into st (never following a link) and, if
  * it is a regular file we may read, its content into buf ("" otherwise).
  * Returns 0, or -1 if there is none.
@@ -619,7 +635,7 @@ lock_mbox(struct mbox_lock *l, const struct lock_target *t,
 	l->dirfd = t->dirfd;
 	l->spool = t->spool;
 	l->uid = t->uid;
-	l->mail_gid = t->mail_gid;
+	l->mail_gid = trust_gid(t->dirfd, t->mail_gid);
 	l->order[0] = c->order[0];
 	l->order[1] = c->order[1];
 	if (lock_names(l, t) == -1) {
@@ -685,7 +701,7 @@ lock_unplant(int dirfd, const char *dir, const char *name, uid_t uid,
 		return 0;
 	if (fstatat(dirfd, dotlock, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;
-	if (trusted(st.st_uid, st.st_gid, uid, mail_gid))
+	if (trusted(st.st_uid, st.st_gid, uid, trust_gid(dirfd, mail_gid)))
 		return 0;
 	/* Only this name, in this directory (the fd, not a path): the worst
 	 * a racing planter can make us remove is its own next file. */

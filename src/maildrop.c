@@ -379,8 +379,9 @@ maildrop_open(struct maildrop *md, const char *path,
 		log_warnx("maildrop %s: the journal %s in the state directory "
 		    "does not explain the maildrop's content: %s; nothing "
 		    "written (see pop3d -R %s)", path, jname, err, path);
-		util_seterr(errstr_r, errlen, "an unfinished update of the "
-		    "maildrop needs the administrator");
+		util_seterr(errstr_r, errlen, "an interrupted update cannot be "
+		    "completed safely: the mailbox was changed by another "
+		    "program; ask your administrator (pop3d -R)");
 		r = MD_PERM;
 	} else if (r == -1) {
 		log_warnx("maildrop %s: recovery failed: %s", path, err);

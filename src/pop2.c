@@ -31,7 +31,6 @@
 #include "pop2.h"
 
 /* A folder name or path in the log: every octet as \xHH at worst. */
-#define POP2_LOG_MAX	(4 * PARAM_PATH_MAX + 8)
 
 struct pop2 {
 	struct session	*s;
@@ -81,32 +80,31 @@ pop2_timeout_session(const struct conf *c)
 	    POP2_TIMEOUT_SESSION;
 }
 
-/*
- * s as the content of a quoted log field: log_sanitize()d, and each '"'
- * as \x22, so that a folder named `x" user=bob` cannot end the quotes and
- * forge fields.  Returns buf.
- */
-static const char *
-quoted(const char *s, char *buf, size_t len)
+const char *
+pop2_log_quote(const char *s, char *buf, size_t len)
 {
-	char part[POP2_LOG_MAX];
-	size_t o = 0, n, pl;
+	char piece[16];
+	size_t o = 0, cut = 0, pl;
 
+	if (len == 0)
+		return buf;
 	buf[0] = '\0';
-	for (;;) {
-		n = strcspn(s, "\"");
-		log_sanitize(s, n, part, sizeof(part));
-		pl = strlen(part);
-		if (o + pl + 5 > len)
-			break;
-		memcpy(buf + o, part, pl);
+	for (; *s != '\0'; s++) {
+		/* log_sanitize's rule for each octet, and '"' escaped too. */
+		if (*s == '"')
+			snprintf(piece, sizeof(piece), "\\x22");
+		else
+			log_sanitize(s, 1, piece, sizeof(piece));
+		pl = strlen(piece);
+		if (o + pl + 1 > len) {
+			/* Cut after the last whole piece "..." fits behind. */
+			snprintf(buf + cut, len - cut, "...");
+			return buf;
+		}
+		memcpy(buf + o, piece, pl + 1);
 		o += pl;
-		buf[o] = '\0';
-		if (s[n] == '\0')
-			break;
-		memcpy(buf + o, "\\x22", 5);
-		o += 4;
-		s += n + 1;
+		if (o + 4 <= len)
+			cut = o;
 	}
 	return buf;
 }
@@ -116,7 +114,7 @@ static void
 set_folder(struct pop2 *p, const char *name)
 {
 	snprintf(p->folder, sizeof(p->folder), "%s", name);
-	quoted(p->folder, p->qfolder, sizeof(p->qfolder));
+	pop2_log_quote(p->folder, p->qfolder, sizeof(p->qfolder));
 }
 
 bool
@@ -286,11 +284,11 @@ p2_fold(void *ctx, int argc, char **argv)
 	if (why != NULL) {
 		/* design.md §6: refused names are "#0". */
 		log_info("user=%s fold=\"%s\" refused: %s", s->user,
-		    quoted(argv[0], qpath, sizeof(qpath)), why);
+		    pop2_log_quote(argv[0], qpath, sizeof(qpath)), why);
 		session_reply(s, "#0 messages: %s", why);
 		return CMD_CONTINUE;
 	}
-	quoted(path, qpath, sizeof(qpath));
+	pop2_log_quote(path, qpath, sizeof(qpath));
 	memset(&a, 0, sizeof(a));
 	a.user = s->user;
 	a.jdirfd = p->jdirfd;

@@ -342,6 +342,7 @@ int
 privsep_state_dir(const struct conf *c, const struct auth_user *u,
     const char *name, char *errstr_r, size_t errlen)
 {
+	char why[PARAM_PATH_MAX + 128];
 	struct stat st;
 	uid_t want = geteuid() == 0 ? u->uid : geteuid();
 	gid_t wantg = geteuid() == 0 ? u->gid : getegid();
@@ -363,13 +364,11 @@ privsep_state_dir(const struct conf *c, const struct auth_user *u,
 		close(sfd);
 		return -1;
 	}
-	fd = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = safeopen_at(sfd, c->state_dir, name, O_RDONLY | O_DIRECTORY, 0,
+	    why, sizeof(why));
 	close(sfd);
 	if (fd == -1) {
-		snprintf(errstr_r, errlen, "state directory %s/%s: %s",
-		    c->state_dir, name, errno == ELOOP ? "is a symbolic link" :
-		    strerror(errno));
+		snprintf(errstr_r, errlen, "state directory: %s", why);
 		return -1;
 	}
 	/* Made by us in a directory nobody else may write: give it to the

@@ -73,9 +73,10 @@ shown_path(char *buf, size_t len, const char *where, const char *path)
 /*
  * The reason an open of comp in dfd (shown as `shown`) failed with e: a
  * symbolic link is named with its target and, for an absolute path, the
- * real path an administrator should configure instead.
+ * real path an administrator should configure instead.  Returns the errno
+ * to report: ELOOP for a link (O_DIRECTORY says ENOTDIR), else e.
  */
-static void
+static int
 reason(int dfd, const char *comp, const char *shown, int e, char *errstr_r,
     size_t errlen)
 {
@@ -96,9 +97,10 @@ reason(int dfd, const char *comp, const char *shown, int e, char *errstr_r,
 		else
 			util_seterr(errstr_r, errlen, "%s is a symbolic link to "
 			    "%s", shown, target);
-		return;
+		return ELOOP;
 	}
 	util_seterr(errstr_r, errlen, "%s: %s", shown, strerror(e));
+	return e;
 }
 
 /* true if the O_PATH fd refers to a symbolic link (O_PATH | O_NOFOLLOW
@@ -186,7 +188,8 @@ walk(int base, const char *shown0, const char *rel, int flags, mode_t mode,
 				e = ELOOP;
 			}
 			if (fd == -1)
-				reason(cur, comp, shown, e, errstr_r, errlen);
+				e = reason(cur, comp, shown, e, errstr_r,
+				    errlen);
 			break;
 		}
 		fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -196,7 +199,7 @@ walk(int base, const char *shown0, const char *rel, int flags, mode_t mode,
 			if (fd != -1)
 				close(fd);
 			fd = -1;
-			reason(cur, comp, shown, e, errstr_r, errlen);
+			e = reason(cur, comp, shown, e, errstr_r, errlen);
 			break;
 		}
 		if (cur != base)
@@ -315,8 +318,9 @@ check_writers(const struct stat *st, const char *path,
 	    !(mail_ok && o->mail_gid != SAFEOPEN_NO_GID &&
 	    st->st_gid == o->mail_gid)) {
 		util_seterr(errstr_r, errlen, "%s is writable by group %lu, "
-		    "which is neither %s's group (%lu)%s", path,
-		    (unsigned long)st->st_gid, o->name, (unsigned long)o->gid,
+		    "which is %s %s's group (%lu)%s", path,
+		    (unsigned long)st->st_gid, mail_ok ? "neither" : "not",
+		    o->name, (unsigned long)o->gid,
 		    mail_ok ? " nor the mail group" : "");
 		return -1;
 	}

@@ -6,7 +6,9 @@ SIGKILL itself just before journal step N of QUIT's UPDATE:
   1 create journal, 2 write data, 3 fsync, 4 commit record, 5 in-place
   rewrite, 6 fsync, 7 truncate, 8 fsync, 9 unlink journal.
 N:K fires at the K-th time step N is reached: 5:2 is halfway through the
-in-place rewrite ("killed mid-write").
+in-place rewrite ("killed mid-write"), at a 4 KiB boundary of the file as
+a real kill -9 stops a write, so the messages are large enough for the
+rewritten region to span several blocks.
 Each session runs as `pop3d -i` on a socketpair so that only the crashing
 one has the variable.  Then a normal login must show exactly the undeleted
 messages (all of them if the crash came before the commit, N <= 4) plus
@@ -100,7 +102,9 @@ class CrashTest(unittest.TestCase):
     def test_crash_every_step(self):
         for step in ("1", "2", "3", "4", "5", "5:2", "6", "7", "8", "9"):
             with self.subTest(step=step), lib.Server(self) as s:
-                mb = lib.simple_mbox(10, "crash%s" % step.replace(":", "-"))
+                tag = "crash%s" % step.replace(":", "-")
+                mb = lib.Mbox([lib.simple_message(i, tag, body_lines=120)
+                               for i in range(1, 11)])
                 orig = mb.data()
                 new = mb.without(DELETE)
                 s.put_mbox(orig)

@@ -540,9 +540,26 @@ root_or_skip(const char *what)
 static void
 become(uid_t uid, gid_t gid)
 {
+	if (geteuid() == uid)
+		return;
 	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1)
 		_exit(90);
+}
+
+/* In a forked child: as the user T_UID, locks the mbox open on fd by
+ * order.  Returns what lock_mbox returned. */
+static int
+child_lock(int fd, const char *order, struct mbox_lock *l)
+{
+	struct lock_target t = *tgt(fd);
+	struct lock_conf c;
+	char err[256];
+
+	become(T_UID, T_GID);
+	t.uid = T_UID;
+	conf(&c, order, 0);
+	return lock_mbox(l, &t, &c, err, sizeof(err));
 }
 
 static int
@@ -609,7 +626,20 @@ START_TEST(test_trusted_kept)
 	got = tu_read_file(dotlock, NULL);
 	ck_assert_str_eq(got, "junk\n");
 	free(got);
+	/* ...but not in a directory set-gid to the mail group, where every
+	 * file gets the group: there it was planted, and removed. */
+	ck_assert_int_eq(chown(dir, 0, 8), 0);
+	ck_assert_int_eq(chmod(dir, 02775), 0);
+	ck_assert_int_eq(lock_unplant(dirfd_, dir, "mbox", 12345, 8), 1);
+	write_dotlock("junk\n", 0);
+	ck_assert_int_eq(chown(dotlock, T_OTHER, 8), 0);
+	ck_assert_int_eq(lock_mbox(&l, &t, &c, err, sizeof(err)), LOCK_OK);
+	ck_assert(l.have_dotlock);
+	lock_mbox_release(&l);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	write_dotlock("junk\n", 0);
 	/* the user's own */
+	ck_assert_int_eq(chown(dotlock, T_OTHER, 8), 0);
 	t.uid = T_OTHER;
 	t.mail_gid = (gid_t)-1;
 	ck_assert_int_eq(lock_mbox(&l, &t, &c, err, sizeof(err)), LOCK_BUSY);
@@ -641,23 +671,16 @@ START_TEST(test_planted_sticky)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		struct lock_target t = *tgt(fd);
 		struct mbox_lock l;
-		struct lock_conf c;
-		char err[256];
 
-		become(T_UID, T_GID);
-		t.uid = T_UID;
-		conf(&c, "fcntl dotlock", 0);
-		if (lock_mbox(&l, &t, &c, err, sizeof(err)) != LOCK_OK)
+		if (child_lock(fd, "fcntl dotlock", &l) != LOCK_OK)
 			_exit(1);
 		if (!l.planted || l.have_dotlock || !l.have_fcntl)
 			_exit(2);
 		lock_mbox_release(&l);
 		if (access(dotlock, F_OK) != 0)
 			_exit(3);	/* not ours: left alone */
-		conf(&c, "dotlock", 0);
-		if (lock_mbox(&l, &t, &c, err, sizeof(err)) != LOCK_BUSY)
+		if (child_lock(fd, "dotlock", &l) != LOCK_BUSY)
 			_exit(4);
 		_exit(0);
 	}
@@ -669,15 +692,9 @@ START_TEST(test_planted_sticky)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		struct lock_target t = *tgt(fd);
 		struct mbox_lock l;
-		struct lock_conf c;
-		char err[256];
 
-		become(T_UID, T_GID);
-		t.uid = T_UID;
-		conf(&c, "dotlock", 0);
-		if (lock_mbox(&l, &t, &c, err, sizeof(err)) != LOCK_OK ||
+		if (child_lock(fd, "dotlock", &l) != LOCK_OK ||
 		    !l.have_dotlock)
 			_exit(1);
 		if (stat(dotlock, &st) != 0 || st.st_uid != T_UID)
@@ -705,22 +722,13 @@ START_TEST(test_full_disk_empty_dotlock)
 	if (!root_or_skip("the full-disk dotlock case"))
 		return;
 	snprintf(small, sizeof(small), "%s/small", dir);
-	ck_assert_int_eq(mkdir(small, 0755), 0);
-	if (mount("tmpfs", small, "tmpfs", 0, "size=64k,mode=0755") == -1) {
-		fprintf(stderr, "check_lock: cannot mount a tmpfs (%s), "
-		    "skipping the full-disk case\n", strerror(errno));
+	if (!tu_mount_tmpfs(small, "size=64k,mode=0755"))
 		return;
-	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
 	snprintf(lk, sizeof(lk), "%s/mbox.lock", small);
 	snprintf(fill, sizeof(fill), "%s/filler", small);
 	tu_write_file(box, "From a@b Thu Nov 23 10:00:00 2023\n\nx\n", 37);
-	ffd = open(fill, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	ck_assert_int_ge(ffd, 0);
-	while (write(ffd, err, sizeof(err)) > 0)
-		;
-	ck_assert(errno == ENOSPC);
-	close(ffd);
+	tu_fill_fs(fill);
 	fd = open(box, O_RDWR);
 	sfd = open(small, O_PATH | O_DIRECTORY);
 	ck_assert(fd >= 0 && sfd >= 0);

@@ -2,22 +2,17 @@
  * check_maildrop.c: open, burst, stream and UPDATE on temporary mailboxes:
  * deletions anywhere, mail delivered during the session, attributes and
  * times, files changed under the session, locks held by others, damaged
- * and missing mailboxes, recovery of a journal at open, a full disk.  The
- * confined open: symbolic links at any level, hard links, owners, writers,
- * folder directories; the session lock is an flock on the maildrop (MDAs'
- * fcntl locks still work, nothing is created); the journal lives in the
- * state directory; a spool maildrop opened with the mail group only as the
- * saved set-group-ID; a full spool still serves and deletes.
+ * and missing mailboxes, recovery of a journal at open, a full disk; the
+ * journal lives in the state directory and nothing is left behind.  (What
+ * a session may open: check_confine.c.)
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,24 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "conf.h"
 #include "journal.h"
 #include "maildrop.h"
-#include "privsep.h"
-#include "safeopen.h"
-#include "testutil.h"
-
-#define T_UID		65534	/* nobody / nogroup on Debian */
-#define T_GID		65534
-
-#define NMSG		5
-#define TEXT_MAX	512
-
-static char dir[512], mbox[600], sdir[512];
-static char texts[NMSG][TEXT_MAX];	/* each message as stored */
-static struct lock_conf lc;
-static struct maildrop_args ma;		/* what every open here passes */
+#include "maildrop_tu.h"
 
 static const char pseudo[] =
     "From MAILER-DAEMON Thu Nov 23 09:00:00 2023\n"
@@ -65,121 +45,12 @@ static const char newmail[] =
     "late\n"
     "\n";
 
-static void
-setup(void)
-{
-	int i;
-
-	tu_tmpdir(dir, sizeof(dir));
-	tu_tmpdir(sdir, sizeof(sdir));
-	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
-	for (i = 0; i < NMSG; i++)
-		snprintf(texts[i], TEXT_MAX,
-		    "From sender%d@example.org Thu Nov 23 10:%02d:00 2023\n"
-		    "Subject: message %d\n"
-		    "Status: RO\n"
-		    "\n"
-		    "body of %d\n"
-		    ".dot line\n"
-		    "\n", i, i, i, i);
-	lock_conf_default(&lc);
-	lc.timeout = 1;
-	memset(&ma, 0, sizeof(ma));
-	ma.user = "tester";
-	ma.lock = &lc;
-	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(ma.jdirfd, 0);
-}
-
-static void
-teardown(void)
-{
-	close(ma.jdirfd);
-	tu_rmtree(dir);
-	tu_rmtree(sdir);
-}
-
-/* maildrop_open(path) with the suite's arguments. */
-static int
-md_open(struct maildrop *md, const char *path, char *err, size_t errlen)
-{
-	return maildrop_open(md, path, &ma, err, errlen);
-}
-
-/* The names in directory d, sorted, space-separated, into buf. */
-static const char *
-names(const char *d, char *buf, size_t len)
-{
-	struct dirent **list;
-	size_t o = 0;
-	int n, i;
-
-	n = scandir(d, &list, NULL, alphasort);
-	ck_assert_int_ge(n, 0);
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (strcmp(list[i]->d_name, ".") != 0 &&
-		    strcmp(list[i]->d_name, "..") != 0)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s",
-			    o > 0 ? " " : "", list[i]->d_name);
-		free(list[i]);
-	}
-	free(list);
-	return buf;
-}
-
 /* The wire form of message i (POP3, dot-stuffed, no terminator). */
 static void
 wire(int i, char *buf, size_t len)
 {
 	snprintf(buf, len, "Subject: message %d\r\n\r\nbody of %d\r\n"
 	    "..dot line\r\n", i, i);
-}
-
-/* The concatenation of the messages whose bit is set in mask, after an
- * optional prefix. */
-static char *
-concat(const char *prefix, unsigned mask, size_t *len_r)
-{
-	char *b = malloc(NMSG * TEXT_MAX + sizeof(pseudo) + 1);
-	size_t len = 0;
-	int i;
-
-	ck_assert_ptr_nonnull(b);
-	b[0] = '\0';
-	if (prefix != NULL) {
-		len = strlen(prefix);
-		memcpy(b, prefix, len + 1);
-	}
-	for (i = 0; i < NMSG; i++)
-		if (mask & (1u << i)) {
-			memcpy(b + len, texts[i], strlen(texts[i]) + 1);
-			len += strlen(texts[i]);
-		}
-	*len_r = len;
-	return b;
-}
-
-static void
-make_mbox(const char *prefix)
-{
-	size_t len;
-	char *b = concat(prefix, (1u << NMSG) - 1, &len);
-
-	tu_write_file(mbox, b, len);
-	free(b);
-}
-
-static void
-assert_file(const char *want, size_t want_len)
-{
-	size_t len;
-	char *got = tu_read_file(mbox, &len);
-
-	ck_assert_msg(len == want_len && memcmp(got, want, len) == 0,
-	    "maildrop differs (%zu bytes, want %zu):\n%s", len, want_len,
-	    got);
-	free(got);
 }
 
 static void
@@ -201,24 +72,6 @@ set_times(const char *path, time_t atime, time_t mtime)
 	ts[1].tv_sec = mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
-}
-
-static void
-open_ok(struct maildrop *md)
-{
-	char err[256];
-
-	err[0] = '\0';
-	ck_assert_msg(md_open(md, mbox, err, sizeof(err))
-	    == MD_OK, "open: %s", err);
-}
-
-static void
-mark(struct maildrop *md, size_t i)
-{
-	ck_assert(i < md->scan.count && !md->deleted[i]);
-	md->deleted[i] = true;
-	md->ndeleted++;
 }
 
 struct sinkbuf {
@@ -724,12 +577,8 @@ START_TEST(test_disk_full)
 	int fd;
 
 	snprintf(small, sizeof(small), "%s/small", dir);
-	ck_assert_int_eq(mkdir(small, 0700), 0);
-	if (mount("tmpfs", small, "tmpfs", 0, "size=256k") == -1) {
-		fprintf(stderr, "check_maildrop: cannot mount a tmpfs (%s), "
-		    "skipping the disk-full case\n", strerror(errno));
+	if (!tu_mount_tmpfs(small, "size=256k"))
 		return;
-	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
 	/* ~200 KB of mail: rewriting from message 0 needs a journal as big. */
 	fd = open(box, O_WRONLY | O_CREAT | O_EXCL, 0600);

@@ -1140,8 +1140,9 @@ def main(argv):
         return 2
     build = os.path.abspath(argv[1])
     os.environ["POSTERN_E2E_BUILD"] = build
-    global BUILD, POP3D, SLOW
+    global BUILD, POP3D, SLOW, SANITIZED
     BUILD, POP3D = build, os.path.join(build, "pop3d")
+    SANITIZED = "san" in os.path.basename(build)
     SLOW = 3.0 if ("san" in os.path.basename(build) or
                    os.environ.get("POSTERN_E2E_SLOW")) else 1.0
     sys.modules["lib"] = sys.modules[__name__]

@@ -220,18 +220,9 @@ class Base(accounts.Base):
                 h + ".journal", h + ".journal.tmp"]
 
     # -- sessions -------------------------------------------------------
-    @staticmethod
-    def env():
-        """The sessions' environment in a sanitizer build: no leak check.
-        LeakSanitizer ptraces the process, which needs CAP_SYS_PTRACE
-        once its saved gid (the mail group) differs from its real gid."""
-        opts = os.environ.get("ASAN_OPTIONS", "")
-        return {"ASAN_OPTIONS": (opts + ":" if opts else "") +
-                "detect_leaks=0"}
-
     def pop3(self, u, password=PASS):
         """`pop3d -i` logged in as u; returns (client, process, reply)."""
-        c, p = self.s.spawn_i(env=self.env())
+        c, p = self.s.spawn_i()
         self.addCleanup(c.close)
         c.greeting()
         c.ok("USER " + u.name)
@@ -240,7 +231,7 @@ class Base(accounts.Base):
     def try_pop3(self, u):
         """As pop3, for a server that may refuse to start (no +OK
         greeting): then the reply is the greeting line."""
-        c, p = self.s.spawn_i(env=self.env())
+        c, p = self.s.spawn_i()
         self.addCleanup(c.close)
         r = c.readline()
         if r.startswith(b"+OK"):
@@ -250,7 +241,7 @@ class Base(accounts.Base):
 
     def pop2(self, u):
         """`pop3d -i -p pop2` after HELO as u: (client, process, count)."""
-        pop, p = self.s.spawn_i(env=self.env(), args=("-e", "-p", "pop2"))
+        pop, p = self.s.spawn_i(args=("-e", "-p", "pop2"))
         c = Pop2Client(pop.sock, timeout=10 * lib.SLOW)
         self.addCleanup(c.close)
         c.greeting()

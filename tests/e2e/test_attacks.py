@@ -20,9 +20,10 @@ pop2_folder_dir (~/Mail), userdb = system and a root-owned state_dir
   2. nothing left behind by a POP3 session or a POP2 session that FOLDs;
   3. nothing plantable: session-lock and journal names and dotlocks
      (files, symlinks, a directory, a FIFO; the mail group's, through a
-     setgid sticky spool) planted by C in a sticky spool, or in a folder
-     directory writable by a group C is in, lock nobody out; a bad
-     state_dir is refused; procmail delivers during a session;
+     setgid sticky spool; one re-planted in a tight loop) planted by C
+     in a sticky spool, or in a folder directory writable by a group C
+     is in, lock nobody out; a bad state_dir is refused; procmail
+     delivers during a session;
   4. the mail group is only the saved gid of a session, and a folder
      directory open only to group mail stays closed;
   5. a POP2 folder name cannot forge log fields.
@@ -33,6 +34,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -597,6 +599,25 @@ class PlantedTest(Base):
                         os.rmdir(lock)
                     elif os.path.lexists(lock):
                         os.unlink(lock)
+
+    def test_replanted_dotlock_race(self):
+        """C plants A.lock again as soon as it is gone (a tight loop)
+        while A logs in, reads and deletes."""
+        os.chmod(self.spool, 0o1777)
+        self.s.conf["lock_timeout"] = "2"
+        self.s.prepare([])
+        lock = self.drop_a + ".lock"
+        self.plant(lock)
+        loop = subprocess.Popen(
+            ["sh", "-c", 'while :; do [ -e "$1" ] || : > "$1"; done', "sh",
+             lock], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, cwd="/", start_new_session=True,
+            **self.c.popen_kw())
+        self.addCleanup(lib.kill_group, loop, signal.SIGKILL, 2)
+        for _ in range(3):
+            self.put_spool(self.a, self.mb_a.data())
+            self.read_delete_first()
+        self.assertIsNone(loop.poll(), "C's loop ended")
 
     def test_planted_mail_group_dotlock_in_setgid_sticky_spool(self):
         """A 3777 root:mail spool gives C's planted A.lock the mail

@@ -233,19 +233,26 @@ auth_parse_line(char *line, size_t len, struct auth_entry *e,
 }
 
 /*
- * Finds user in the passwd-file.  Returns 1 (e filled), 0 (no such user)
- * or -1 with a reason in errstr_r.
+ * Finds user in the passwd-file, the first line naming it winning.  The
+ * scan always reads to the end and does the same work on every line
+ * whether it matches or not (a constant-time comparison of zero-padded
+ * names, one copy of the entry, to *e or to a spare), so that neither
+ * the time nor the log tells where, or whether, the name is.  Returns 1
+ * (e filled), 0 (no such user) or -1 with a reason in errstr_r (also
+ * when the file cannot be read to its end).
  */
 static int
 auth_lookup(const char *file, const char *user, struct auth_entry *e,
     char *errstr_r, size_t errlen)
 {
+	struct auth_entry cur, spare;
 	struct stat sb;
 	FILE *fp;
-	char *line = NULL;
+	char *line = NULL, want[sizeof(cur.name)];
 	const char *why = NULL;
 	size_t cap = 0, lineno = 0, len;
 	ssize_t n;
+	unsigned int hit;
 	int found = 0, r;
 
 	if ((fp = fopen(file, "r")) == NULL) {
@@ -268,21 +275,30 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 		fclose(fp);
 		return -1;
 	}
+	memset(want, 0, sizeof(want));
+	if (strlen(user) < sizeof(want))
+		memcpy(want, user, strlen(user));
+	memset(&cur, 0, sizeof(cur));
 	errno = 0;
-	while (found == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	while ((n = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		len = (size_t)n;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		if ((r = auth_parse_line(line, len, e, &why)) == -1)
+		memset(cur.name, 0, sizeof(cur.name));
+		if ((r = auth_parse_line(line, len, &cur, &why)) == -1)
 			log_warnx("%s:%zu: malformed line skipped: %s", file,
 			    lineno, why);
-		else if (r == 1 && strcmp(e->name, user) == 0)
-			found = 1;
+		else if (r == 1) {
+			hit = (unsigned int)auth_ct_equal(cur.name, want,
+			    sizeof(want)) & (unsigned int)(found == 0);
+			memcpy(hit ? e : &spare, &cur, sizeof(cur));
+			found |= (int)hit;
+		}
 	}
-	if (found == 0 && ferror(fp)) {
+	if (ferror(fp)) {
 		snprintf(errstr_r, errlen, "cannot read passwd-file: %s: %s",
 		    file, strerror(errno != 0 ? errno : EIO));
 		found = -1;
@@ -290,6 +306,8 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 	if (line != NULL)
 		explicit_bzero(line, cap);	/* it held hashes */
 	free(line);
+	explicit_bzero(&cur, sizeof(cur));
+	explicit_bzero(&spare, sizeof(spare));
 	fclose(fp);
 	return found;
 }

@@ -36,7 +36,11 @@ struct auth_entry {
 };
 
 struct auth_user {
-	char	 name[PARAM_USER_MAX + 1];
+	char	 name[PARAM_USER_MAX + 1];	/* the account's own name
+						   (pw_name, the passwd-
+						   file's), not the one
+						   typed: for %u, locks and
+						   logs */
 	uid_t	 uid;
 	gid_t	 gid;
 	char	 maildrop[PARAM_PATH_MAX];	/* absolute, used as is; ""
@@ -75,8 +79,10 @@ struct conf;
  * (sp_expire) or password (sp_lstchg 0, or sp_lstchg + sp_max before
  * today); for system and PAM users a login shell listed in
  * c->nologin_shells (an empty pw_shell counts as /bin/sh).  System and PAM
- * users get u->maildrop "" (the c->maildrop template applies) and u->home
- * from pw_dir.  PAM knows a user when getpwnam does (PAM itself cannot
+ * users get u->name from pw_name (refused if it is no valid user name:
+ * where NSS ignores case, "ALICE" logs in as alice), u->maildrop "" (the
+ * c->maildrop template applies) and u->home from pw_dir; shadow and PAM
+ * are asked with pw_name too.  PAM knows a user when getpwnam does (PAM itself cannot
  * tell an unknown user from a bad password); locking and aging are then
  * PAM's to judge.  rhost is the client's address for PAM_RHOST, or NULL.
  * The reason of a refusal goes to errstr_r for the log only, tagged with

@@ -531,18 +531,27 @@ auth_find_system(const struct conf *c, const char *user, bool shadow,
 		goto done;
 	}
 	k->db = shadow ? USERDB_SYSTEM : USERDB_PAM;
-	auth_copy(k->u.name, sizeof(k->u.name), user);
+	/* The account's own name, not the one typed: where NSS matches
+	 * names without regard to case, "ALICE" must not reach a maildrop
+	 * or a session lock of its own beside alice's.  It goes into paths
+	 * (%u), so it must pass the same check. */
+	if (pw.pw_name != NULL &&
+	    auth_valid_username(pw.pw_name, strlen(pw.pw_name)))
+		auth_copy(k->u.name, sizeof(k->u.name), pw.pw_name);
 	k->u.uid = pw.pw_uid;
 	k->u.gid = pw.pw_gid;
 	k->u.maildrop[0] = '\0';	/* the c->maildrop template applies */
 	auth_copy(k->u.home, sizeof(k->u.home), pw.pw_dir);
-	if (pw.pw_uid == 0)
+	if (k->u.name[0] == '\0')
+		auth_copy(k->refuse, sizeof(k->refuse), "account name not "
+		    "usable as a user name");
+	else if (pw.pw_uid == 0)
 		auth_copy(k->refuse, sizeof(k->refuse), "uid 0 refused");
 	else if (auth_shell_refused(c, pw.pw_shell))
 		snprintf(k->refuse, sizeof(k->refuse), "nologin shell %s",
 		    pw.pw_shell != NULL && pw.pw_shell[0] != '\0' ?
 		    pw.pw_shell : "/bin/sh");
-	else if (shadow && auth_shadow(user, pw.pw_passwd, k, errstr_r,
+	else if (shadow && auth_shadow(k->u.name, pw.pw_passwd, k, errstr_r,
 	    errlen) == -1)
 		rc = -1;
 done:
@@ -610,7 +619,8 @@ auth_run(const struct conf *c, const char *passwd_file, const int *db,
 
 	if (rc != AUTH_ERROR && reason == NULL && k.db == USERDB_PAM) {
 		/* PAM's modules spend the one hashing themselves. */
-		rc = auth_pam_check(user, phrase, rhost, errstr_r, errlen);
+		rc = auth_pam_check(k.u.name, phrase, rhost, errstr_r,
+		    errlen);
 	} else {
 		/* Exactly one crypt on every other path, real or dummy. */
 		ok = auth_crypt(phrase, rc != AUTH_ERROR && reason == NULL ?

@@ -3,13 +3,17 @@
  * run as root (useradd; password set with chpasswd -e to a hash of
  * auth_make_hash): good and bad passwords, locked, expired account,
  * expired password, "must change", nologin shell, a passwd-file entry
- * shadowing a system user, PAM when built with it, and the timing of an
- * unknown user against a known one.  The accounts are named
+ * shadowing a system user, PAM when built with it, the timing of an
+ * unknown user against a known one, and the account's own name coming
+ * back where NSS ignores case (getpwnam_r is wrapped here to do so).
+ * The accounts are named
  * postern-tu<role>-<pid> and removed by a teardown that always runs
  * (leftovers of crashed runs, whose pid is gone, are removed first).
  * Not root: nothing is run.
  */
 #include <crypt.h>
+#include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -22,6 +26,36 @@
 #include "conf.h"
 #include "log.h"
 #include "params.h"
+
+/*
+ * An NSS source that matches names without regard to case, as sssd or
+ * LDAP may: while fold_case is set, getpwnam_r looks up the name in lower
+ * case.  With odd_name it answers a pw_name that no path may hold.  The
+ * suite links auth.c statically, so auth.c's getpwnam_r is this one; it
+ * calls libc's for the look-up itself.
+ */
+static bool	fold_case, odd_name;
+
+int
+getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len,
+    struct passwd **r)
+{
+	static char odd[] = "odd@name";
+	int (*real)(const char *, struct passwd *, char *, size_t,
+	    struct passwd **);
+	char low[PARAM_USER_MAX + 1];
+	size_t i;
+	int rc;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "getpwnam_r");
+	for (i = 0; fold_case && name[i] != '\0' && i < PARAM_USER_MAX; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[i] = '\0';
+	rc = real(fold_case ? low : name, pw, buf, len, r);
+	if (odd_name && *r != NULL)
+		pw->pw_name = odd;
+	return rc;
+}
 
 /*
  * System accounts, when root: postern-tu<role>-<pid>, so that runs at the
@@ -331,6 +365,41 @@ START_TEST(test_sys_timing)
 }
 END_TEST
 
+/*
+ * The account's own name comes back (and its shadow entry is read by
+ * it), not the name typed: "ALICE" must not open a maildrop or a session
+ * lock of its own where NSS ignores case (issue 8, section 6).
+ */
+START_TEST(test_sys_canonical)
+{
+	char typed[PARAM_USER_MAX + 1];
+	struct conf c;
+	struct auth_user u;
+	size_t i;
+
+	for (i = 0; U_OK[i] != '\0'; i++)
+		typed[i] = (char)toupper((unsigned char)U_OK[i]);
+	typed[i] = '\0';
+	conf_for(&c, syspw, USERDB_SYSTEM, 0);
+	/* glibc's files source is case-sensitive... */
+	ck_assert_int_eq(login(&c, typed, SYS_PASS, &u), AUTH_FAIL);
+	ck_assert_str_eq(err, "unknown user");
+	/* ...one that is not finds the account, named as it is named. */
+	fold_case = true;
+	ck_assert_int_eq(login(&c, typed, SYS_PASS, &u), AUTH_OK);
+	ck_assert_str_eq(u.name, U_OK);
+	ck_assert_int_eq(login(&c, typed, "wrong", &u), AUTH_FAIL);
+	ck_assert_str_eq(err, "bad password (system)");
+	fold_case = false;
+	/* A name that cannot go into a path is refused. */
+	odd_name = true;
+	ck_assert_int_eq(login(&c, U_OK, SYS_PASS, &u), AUTH_FAIL);
+	ck_assert_str_eq(err, "account name not usable as a user name "
+	    "(system)");
+	odd_name = false;
+}
+END_TEST
+
 static Suite *
 auth_sys_suite(void)
 {
@@ -351,6 +420,7 @@ auth_sys_suite(void)
 	tcase_add_test(tc, test_sys_order);
 	tcase_add_test(tc, test_sys_pam);
 	tcase_add_test(tc, test_sys_timing);
+	tcase_add_test(tc, test_sys_canonical);
 	suite_add_tcase(s, tc);
 	return s;
 }

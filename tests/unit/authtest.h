@@ -1,13 +1,14 @@
 /*
  * authtest.h: helpers shared by the auth suites (check_auth.c,
- * check_auth_sys.c): a config naming a passwd-file and a userdb list,
- * a login that checks the hygiene of every answer, and the timing of a
- * failure against another.  Each suite gets its own err.
+ * check_auth_sys.c, check_auth_timing.c): a config naming a passwd-file
+ * and a userdb list, a login that checks the hygiene of every answer, and
+ * the clock for the timing checks.  Each suite gets its own err.
  */
 #ifndef POSTERN_AUTHTEST_H
 #define POSTERN_AUTHTEST_H
 
-#include <stdlib.h>
+#include <crypt.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -54,46 +55,53 @@ login(const struct conf *c, const char *user, const char *pass,
 	return rc;
 }
 
-static inline int
-cmp_double(const void *a, const void *b)
+static inline int64_t
+mono_ns(void)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	struct timespec t;
 
-	return x < y ? -1 : x > y;
+	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t), 0);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* How long one failing auth_login takes, in seconds. */
-static inline double
-time_login(const struct conf *c, const char *user, const char *pass)
+/* One crypt of hash: the fastest of three. */
+static inline int64_t
+crypt_ns(const char *hash)
 {
-	struct timespec t0, t1;
-	struct auth_user u;
-
-	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
-	ck_assert_int_eq(auth_login(c, user, pass, NULL, &u, err,
-	    sizeof(err)), AUTH_FAIL);
-	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t1), 0);
-	return (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-}
-
-/* Median ratio of time_login(bad) / time_login(good), interleaved. */
-static inline double
-login_ratio(const struct conf *c, const char *known, const char *other)
-{
-	enum { RUNS = 7 };
-	double k[RUNS], o[RUNS];
+	struct crypt_data cd;
+	int64_t t0, t, best = INT64_MAX;
 	int i;
 
-	(void)time_login(c, other, "warm-up");
-	for (i = 0; i < RUNS; i++) {
-		k[i] = time_login(c, known, "wrong");
-		o[i] = time_login(c, other, "wrong");
+	for (i = 0; i < 3; i++) {
+		memset(&cd, 0, sizeof(cd));
+		t0 = mono_ns();
+		ck_assert_ptr_nonnull(crypt_rn("x", hash, &cd, sizeof(cd)));
+		t = mono_ns() - t0;
+		best = t < best ? t : best;
 	}
-	qsort(k, RUNS, sizeof(double), cmp_double);
-	qsort(o, RUNS, sizeof(double), cmp_double);
-	return o[RUNS / 2] / k[RUNS / 2];
+	return best;
 }
 
+/* How long one login of user takes (want: its result). */
+static inline int64_t
+login_ns(const struct conf *c, const char *user, const char *pass, int want)
+{
+	struct auth_user u;
+	int64_t t0 = mono_ns();
+
+	ck_assert_int_eq(login(c, user, pass, &u), want);
+	return mono_ns() - t0;
+}
+
+/* A wrong password for user costs at least one crypt of hash. */
+static inline void
+costs_a_crypt(const struct conf *c, const char *user, const char *hash)
+{
+	int64_t one = crypt_ns(hash), took;
+
+	took = login_ns(c, user, "wrong", AUTH_FAIL);
+	ck_assert_msg(took >= one, "%s (%s): %lld ns, one crypt %lld ns",
+	    user, err, (long long)took, (long long)one);
+}
 
 #endif

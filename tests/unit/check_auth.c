@@ -3,7 +3,7 @@
  * SHA-512 and bcrypt hashes, wrong passwords, unknown, locked and uid 0
  * users, malformed lines (skipped and logged with file:line), the file's
  * own safety checks, user-name validation, auth_ct_equal, auth_make_hash,
- * and a rough check that an unknown user costs about what a known one does.
+ * and a check that every failure costs at least one yescrypt.
  * auth_login over the userdb list: ordering, and the system users that
  * any run can see (root, daemon); check_auth_sys.c makes accounts of its
  * own.
@@ -261,7 +261,9 @@ START_TEST(test_malformed_logged)
 	/* Nothing else is malformed, and no hash reaches the log. */
 	snprintf(want, sizeof(want), "%s:%d:", pwfile, 9);
 	ck_assert_ptr_null(strstr(text, want));
-	ck_assert_ptr_null(strstr(text, "$y$"));
+	ck_assert_ptr_null(strstr(text, h_alice));
+	/* The method and cost may be logged (auth_timing), not the salt. */
+	ck_assert_ptr_null(strstr(text, strrchr(h_alice, '$') - 8));
 	free(text);
 }
 END_TEST
@@ -517,31 +519,26 @@ START_TEST(test_login_errors)
 END_TEST
 
 /*
- * Unknown, locked and refused users cost one crypt on a dummy of the
- * same method, so they take about as long as a wrong password for a
- * real (yescrypt) user.  Medians of interleaved runs keep it steady; the
- * bound is loose (a factor of 3) because it guards against a missing
- * crypt (a factor of thousands), not against noise.
+ * Unknown, locked and refused users cost a crypt on a dummy of the
+ * dearest method, and every failure is padded to the floor of
+ * auth_timing.c: each costs at least one yescrypt, also a wrong password
+ * of bob, whose $6$ hash cost its own 1 ms beside yescrypt's 16 before
+ * (issue 8).  check_auth_timing.c checks the floor itself.
  */
 START_TEST(test_timing)
 {
-	static const char *others[] = { "nobody", "lock2", "toor" };
+	static const char *users[] = { "alice", "bob", "carol", "nobody",
+	    "lock2", "toor" };
 	struct conf c;
-	double r;
 	size_t i;
 
 	conf_for(&c, pwfile, USERDB_FILE, 0);
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		r = login_ratio(&c, "alice", others[i]);
-		ck_assert_msg(r > 0.3 && r < 3.0, "%s/known = %.3f",
-		    others[i], r);
-	}
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		costs_a_crypt(&c, users[i], h_alice);
 	/* Unknown in every database; root, refused before any shadow. */
 	conf_for(&c, pwfile, USERDB_FILE, USERDB_SYSTEM);
-	r = login_ratio(&c, "alice", "postern-tunone");
-	ck_assert_msg(r > 0.3 && r < 3.0, "unknown/known = %.3f", r);
-	r = login_ratio(&c, "alice", "root");
-	ck_assert_msg(r > 0.3 && r < 3.0, "root (system)/known = %.3f", r);
+	costs_a_crypt(&c, "postern-tunone", h_alice);
+	costs_a_crypt(&c, "root", h_alice);
 }
 END_TEST
 

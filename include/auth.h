@@ -97,6 +97,15 @@ int	auth_login(const struct conf *c, const char *user, const char *pass,
 	    size_t errlen);
 
 /*
+ * Measures, before any check, the cost of one crypt of each hash method
+ * in use in c's user databases (auth_timing.c), as the first auth_login
+ * of a process does anyway.  Optional: a long-lived parent (the listener,
+ * at start-up and after SIGHUP) may call it so that the session masters
+ * it forks inherit the costs and measure only what is new to them.
+ */
+void	auth_prepare(const struct conf *c);
+
+/*
  * Makes a crypt(3) hash of pass with a fresh salt of the preferred method
  * (yescrypt where libxcrypt has it, else SHA-512).  Returns 0 / -1.
  */

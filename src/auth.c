@@ -551,7 +551,7 @@ auth_db_name(int db)
  * the measuring falls outside every check.
  */
 static void
-auth_prepare(const char *passwd_file, const int *db, size_t ndb)
+auth_prepare_dbs(const char *passwd_file, const int *db, size_t ndb)
 {
 	static pid_t file_done, shadow_done;
 	struct auth_entry e;
@@ -609,7 +609,7 @@ auth_run(const struct conf *c, const char *passwd_file, const int *db,
 	memset(&k, 0, sizeof(k));
 	if (errlen > 0)
 		errstr_r[0] = '\0';
-	auth_prepare(passwd_file, db, ndb);
+	auth_prepare_dbs(passwd_file, db, ndb);
 	/* From here on a failure ends at the floor, whatever it did. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (pass == NULL || strnlen(pass, AUTH_PASS_MAX + 1) > AUTH_PASS_MAX) {
@@ -676,6 +676,12 @@ auth_check(const char *passwd_file, const char *user, const char *pass,
 
 	return auth_run(NULL, passwd_file, file_only, 1, false, user, pass,
 	    NULL, u, errstr_r, errlen);
+}
+
+void
+auth_prepare(const struct conf *c)
+{
+	auth_prepare_dbs(c->passwd_file, c->userdb, c->nuserdb);
 }
 
 int

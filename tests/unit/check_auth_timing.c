@@ -4,12 +4,13 @@
  * and from the system accounts any run can see (unknown, bad password
  * for a yescrypt and a $6$ user, locked, uid 0, unusable hash, invalid
  * name, overlong password, nologin shell, an unreadable passwd-file),
- * ends no earlier than the floor; a success is not padded; the dummy is the
- * dearest method in the file; the methods in use follow the whole file
- * on every check (a line added after the user's is seen); a check that
- * runs over the floor ends on a multiple of it.  Bounds are one-sided
- * (no upper bound on a failure): the padding is a sleep until a
- * deadline, so a lower bound holds on any machine.
+ * ends no earlier than the floor; a success is not padded; auth_prepare
+ * measures the methods before any check; the dummy is the dearest method
+ * in the file; the methods in use follow the whole file on every check
+ * (a line added after the user's is seen); a check that runs over the
+ * floor ends on a multiple of it.  Bounds are one-sided (no upper bound
+ * on a failure): the padding is a sleep until a deadline, so a lower
+ * bound holds on any machine.
  */
 #include <crypt.h>
 #include <pwd.h>
@@ -160,6 +161,24 @@ START_TEST(test_success_not_padded)
 }
 END_TEST
 
+/* auth_prepare measures the file's methods before any check. */
+START_TEST(test_prepare)
+{
+	char desc[1024];
+	struct conf c;
+
+	conf_for(&c, pwfile, USERDB_FILE, 0);
+	auth_prepare(&c);
+	auth_timing_describe(desc, sizeof(desc));
+	ck_assert_msg(strstr(desc, "dummy $y$j9T$;") != NULL, "%s", desc);
+	ck_assert_msg(strstr(desc, " $6$ ") != NULL, "%s", desc);
+	ck_assert_msg(strstr(desc, "$6$ 0.000") == NULL &&
+	    strstr(desc, "$y$j9T$ 0.000") == NULL, "%s", desc);
+	ck_assert_msg(strstr(desc, "$9$ 0.000 ms (unusable) file") != NULL,
+	    "%s", desc);
+}
+END_TEST
+
 /* SHA-512 with many rounds: dearer than yescrypt's default. */
 #define DEAR_ROUNDS	60000
 #define DEAR_KEY	"$6$rounds=60000$"
@@ -275,6 +294,7 @@ auth_timing_suite(void)
 	tcase_add_loop_test(tc, test_floor_every_class, 0,
 	    (int)(sizeof(classes) / sizeof(classes[0])));
 	tcase_add_test(tc, test_success_not_padded);
+	tcase_add_test(tc, test_prepare);
 	tcase_add_test(tc, test_dearest_whole_file);
 	tcase_add_test(tc, test_overrun_multiple);
 	suite_add_tcase(s, tc);

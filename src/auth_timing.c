@@ -4,9 +4,10 @@
  * auth module: with auth.c the only caller of crypt(3).  It keeps the
  * (method, cost) pairs in use, those of the passwd-file's last complete
  * scan, of the shadow entries (enumerated once per process) and of the
- * preferred method, each with a setting to run a dummy crypt on and the
- * measured cost of one crypt; auth.c spends its dummy crypt on the
- * dearest of them and pads every failed check to one floor.
+ * preferred method, each with a setting to run a dummy crypt on (on a
+ * fresh salt: no user's) and the measured cost of one crypt; auth.c
+ * spends its dummy crypt on the dearest of them and pads every failed
+ * check to one floor.
  *
  * Why both, and why this floor.  A wrong password costs the user's own
  * method (a $6$ hash about 1 ms, yescrypt about 16 ms, bcrypt or scrypt
@@ -38,6 +39,7 @@
  * session master (root, or the invoking user in test mode).
  */
 #include <sys/types.h>
+#include <sys/random.h>
 
 #include <crypt.h>
 #include <errno.h>
@@ -71,7 +73,7 @@
 
 struct auth_method {
 	char		 key[AUTH_TIMING_KEY_MAX];
-	char		 setting[CRYPT_OUTPUT_SIZE]; /* no hash part */
+	char		 setting[CRYPT_OUTPUT_SIZE]; /* measured: fresh salt */
 	int64_t		 cost_ns;	/* one crypt, or -1 */
 	bool		 usable;	/* crypt(3) takes the setting */
 	unsigned int	 src;		/* SRC_*; 0: not in use */
@@ -281,10 +283,36 @@ auth_timing_note_shadow(void)
 	explicit_bzero(&sp, sizeof(sp));
 }
 
-/* One crypt of m's setting with a password of the longest length
- * accepted. */
+/*
+ * Replaces the salt of a setting whose key is klen long with random
+ * characters, but for its last one: some methods (yescrypt) allow only a
+ * few values there.  The dummy then holds no user's salt (a parent that
+ * measured passes its tables to the pre-auth children it forks).
+ */
 static void
-measure_one(struct auth_method *m)
+fresh_salt(char *setting, size_t klen)
+{
+	static const char b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz";
+	unsigned char r[CRYPT_OUTPUT_SIZE];
+	size_t i, last = 0, len = strlen(setting);
+
+	for (i = klen; i < len; i++)
+		if (strchr(b64, setting[i]) != NULL)
+			last = i;
+	if (last <= klen || getrandom(r, last - klen, 0) !=
+	    (ssize_t)(last - klen))
+		return;
+	for (i = klen; i < last; i++)
+		if (strchr(b64, setting[i]) != NULL)
+			setting[i] = b64[r[i - klen] % 64];
+	explicit_bzero(r, sizeof(r));
+}
+
+/* How long one crypt of setting takes with the longest password accepted
+ * (SHA-crypt costs grow with it), or -1 if crypt(3) refuses it. */
+static int64_t
+time_crypt(const char *setting)
 {
 	static char probe[AUTH_PASS_MAX + 1];
 	struct crypt_data cd;
@@ -295,11 +323,29 @@ measure_one(struct auth_method *m)
 		memset(probe, 'p', AUTH_PASS_MAX);
 	memset(&cd, 0, sizeof(cd));
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	h = crypt_rn(probe, m->setting, &cd, sizeof(cd));
+	h = crypt_rn(probe, setting, &cd, sizeof(cd));
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	m->usable = h != NULL && h[0] != '*';
-	m->cost_ns = m->usable ? ts_ns(&b) - ts_ns(&a) : 0;
 	explicit_bzero(&cd, sizeof(cd));
+	return h != NULL && h[0] != '*' ? ts_ns(&b) - ts_ns(&a) : -1;
+}
+
+/* Measures m on a fresh salt, or on the one seen if crypt(3) refuses
+ * that (a method this file knows too little about). */
+static void
+measure_one(struct auth_method *m)
+{
+	char fresh[sizeof(m->setting)];
+	int64_t t;
+
+	memcpy(fresh, m->setting, sizeof(fresh));
+	fresh_salt(fresh, strlen(m->key));
+	if ((t = time_crypt(fresh)) >= 0)
+		memcpy(m->setting, fresh, sizeof(fresh));
+	else
+		t = time_crypt(m->setting);
+	m->usable = t >= 0;
+	m->cost_ns = t >= 0 ? t : 0;
+	explicit_bzero(fresh, sizeof(fresh));
 }
 
 void

@@ -6,11 +6,11 @@
  * name, overlong password, nologin shell, an unreadable passwd-file),
  * ends no earlier than the floor; a success is not padded; auth_prepare
  * measures the methods before any check; the dummy is the dearest method
- * in the file; the methods in use follow the whole file on every check
- * (a line added after the user's is seen); a check that runs over the
- * floor ends on a multiple of it.  Bounds are one-sided (no upper bound
- * on a failure): the padding is a sleep until a deadline, so a lower
- * bound holds on any machine.
+ * in the file, on a salt of its own; the methods in use follow the whole
+ * file on every check (a line added after the user's is seen); a check
+ * that runs over the floor ends on a multiple of it.  Bounds are
+ * one-sided (no upper bound on a failure): the padding is a sleep until a
+ * deadline, so a lower bound holds on any machine.
  */
 #include <crypt.h>
 #include <pwd.h>
@@ -211,6 +211,11 @@ START_TEST(test_dearest_whole_file)
 	(void)login_ns(&c, "ann", "wrong", AUTH_FAIL);
 	auth_timing_describe(desc, sizeof(desc));
 	ck_assert_msg(strstr(desc, "dummy " DEAR_KEY ";") != NULL, "%s", desc);
+	/* Its method and cost, on a salt of its own, not last's. */
+	ck_assert_int_eq(strncmp(auth_timing_dummy(), DEAR_KEY,
+	    strlen(DEAR_KEY)), 0);
+	ck_assert_int_ne(strncmp(auth_timing_dummy(), dear,
+	    strlen(DEAR_KEY) + 8), 0);
 	ck_assert_msg(strstr(desc, DEAR_KEY " ") != NULL, "%s", desc);
 	ck_assert_int_gt(auth_timing_floor_ns(), before);
 	/* An unknown name now costs the dear dummy and the higher floor. */

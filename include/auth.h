@@ -4,10 +4,11 @@
  * "name:crypt-hash:uid:gid[:maildrop]" lines, the system accounts
  * (getpwnam + getspnam, shadow(5)), and PAM (make PAM=1; auth_pam.c).
  * Hygiene (style.md 5): an unknown, locked or refused user still costs one
- * crypt() on a dummy hash (or one PAM attempt), a NULL or '*' result is
- * failure, the comparison is constant-time, and the password is wiped.
- * Runs in the session master (root or the invoking user), never in the
- * pre-auth child.
+ * crypt() on a dummy hash of the dearest method in use (or one PAM
+ * attempt), every failure lasts the same (auth_timing.h), a NULL or '*'
+ * result is failure, the comparison is constant-time, and the password is
+ * wiped.  Runs in the session master (root or the invoking user), never in
+ * the pre-auth child.
  */
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
@@ -36,7 +37,11 @@ struct auth_entry {
 };
 
 struct auth_user {
-	char	 name[PARAM_USER_MAX + 1];
+	char	 name[PARAM_USER_MAX + 1];	/* the account's own name
+						   (pw_name, the passwd-
+						   file's), not the one
+						   typed: for %u, locks and
+						   logs */
 	uid_t	 uid;
 	gid_t	 gid;
 	char	 maildrop[PARAM_PATH_MAX];	/* absolute, used as is; ""
@@ -54,7 +59,8 @@ struct auth_user {
 				   PAM unavailable */
 
 /*
- * Checks user/pass against passwd_file.  Always runs crypt() once.
+ * Checks user/pass against passwd_file.  Always runs crypt() once, and
+ * pads a failure to the floor of auth_timing.c.
  * On AUTH_OK fills *u.  On AUTH_FAIL or AUTH_ERROR a log-only reason goes
  * to errstr_r (never the password).  Wipes nothing: the caller owns and
  * wipes pass.
@@ -70,21 +76,34 @@ struct conf;
  * first database that knows the user decides, and a user no database
  * knows fails after one crypt on the dummy hash.  Same results and hygiene
  * as auth_check: exactly one crypt (or, for a PAM user, one PAM attempt)
- * on every path.  Refuses, whatever the password: uid 0 in every
+ * on every path, and every failure padded to one floor (auth_timing.c),
+ * a success not.  Refuses, whatever the password: uid 0 in every
  * database; locked accounts; for system users an expired account
  * (sp_expire) or password (sp_lstchg 0, or sp_lstchg + sp_max before
  * today); for system and PAM users a login shell listed in
  * c->nologin_shells (an empty pw_shell counts as /bin/sh).  System and PAM
- * users get u->maildrop "" (the c->maildrop template applies) and u->home
- * from pw_dir.  PAM knows a user when getpwnam does (PAM itself cannot
- * tell an unknown user from a bad password); locking and aging are then
- * PAM's to judge.  rhost is the client's address for PAM_RHOST, or NULL.
- * The reason of a refusal goes to errstr_r for the log only, tagged with
- * the database that decided, e.g. "locked account (system)".
+ * users get u->name from pw_name (refused if it is no valid user name:
+ * where NSS ignores case, "ALICE" logs in as alice), u->maildrop "" (the
+ * c->maildrop template applies) and u->home from pw_dir; shadow and PAM
+ * are asked with pw_name too.  PAM knows a user when getpwnam does (PAM
+ * itself cannot tell an unknown user from a bad password); locking and
+ * aging are then PAM's to judge.  rhost is the client's address for
+ * PAM_RHOST, or NULL.  The reason of a refusal goes to errstr_r for the
+ * log only, tagged with the database that decided, e.g. "locked account
+ * (system)".
  */
 int	auth_login(const struct conf *c, const char *user, const char *pass,
 	    const char *rhost, struct auth_user *u, char *errstr_r,
 	    size_t errlen);
+
+/*
+ * Measures, before any check, the cost of one crypt of each hash method
+ * in use in c's user databases (auth_timing.c), as the first auth_login
+ * of a process does anyway.  Optional: a long-lived parent (the listener,
+ * at start-up and after SIGHUP) may call it so that the session masters
+ * it forks inherit the costs and measure only what is new to them.
+ */
+void	auth_prepare(const struct conf *c);
 
 /*
  * Makes a crypt(3) hash of pass with a fresh salt of the preferred method

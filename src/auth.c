@@ -6,9 +6,11 @@
  * (getpwnam + getspnam, with shadow(5)'s locking and aging), and PAM
  * (asked through auth_pam.c); and makes new hashes for the passwd-file.
  * Hygiene (style.md practice 5): every check costs exactly one crypt_rn()
- * (or, for a PAM user, one PAM attempt), on a per-process dummy setting of
- * the same method when the user is unknown, locked or refused, so that
- * timing does not tell which; uid 0 is refused in every database; a NULL
+ * (or, for a PAM user, one PAM attempt), on a dummy setting of the
+ * dearest method in use when the user is unknown, locked or refused, and
+ * every failure is padded to one floor (auth_timing.c), so that timing
+ * tells neither which nor the user's method; uid 0 is refused in every
+ * database; a NULL
  * or '*' result is failure; the comparison is constant-time over the whole
  * hash; crypt's scratch data and the shadow entries are wiped and no
  * password ever reaches a message.  Runs in the session master (root, or
@@ -32,28 +34,17 @@
 
 #include "auth.h"
 #include "auth_pam.h"
+#include "auth_timing.h"
 #include "conf.h"
 #include "log.h"
 #include "util.h"
 #include "params.h"
 
-/* Preferred method: yescrypt (libxcrypt's default on Debian 12)... */
-#define AUTH_PREFIX		"$y$"
-/* ...else SHA-512, which every libxcrypt and glibc crypt has. */
-#define AUTH_PREFIX_FALLBACK	"$6$"
-/* A fixed last resort for the dummy setting if no salt can be made. */
-#define AUTH_DUMMY_FIXED	"$6$postern.dummy$"
 #define AUTH_FIELDS		5
 /* A log-only reason for a refusal (a nologin shell is named in it). */
 #define AUTH_REASON_MAX		256
 /* getpwnam_r / getspnam_r scratch: far more than any real entry needs. */
 #define AUTH_NSS_BUF		16384
-/* Longest password checked: ours, or libxcrypt's if that is lower. */
-#define AUTH_PASS_MAX		(PARAM_PASS_MAX < CRYPT_MAX_PASSPHRASE_SIZE ? \
-				 PARAM_PASS_MAX : CRYPT_MAX_PASSPHRASE_SIZE - 1)
-
-/* Made once per process; a setting string costs as much as a hash. */
-static char	auth_dummy[CRYPT_GENSALT_OUTPUT_SIZE];
 
 bool
 auth_ct_equal(const void *a, const void *b, size_t n)
@@ -89,34 +80,6 @@ auth_valid_username(const char *name, size_t len)
 	return true;
 }
 
-/* A fresh setting of the preferred method, salt from the OS. */
-static int
-auth_gensalt(char *buf, size_t len)
-{
-	int ilen = len > INT_MAX ? INT_MAX : (int)len;
-
-	/* NULL rbytes: libxcrypt reads getrandom()/dev/urandom itself. */
-	if (crypt_gensalt_rn(AUTH_PREFIX, 0, NULL, 0, buf, ilen) != NULL &&
-	    buf[0] != '*')
-		return 0;
-	if (crypt_gensalt_rn(AUTH_PREFIX_FALLBACK, 0, NULL, 0, buf,
-	    ilen) != NULL && buf[0] != '*')
-		return 0;
-	return -1;
-}
-
-static const char *
-auth_dummy_setting(void)
-{
-	if (auth_dummy[0] == '\0' &&
-	    auth_gensalt(auth_dummy, sizeof(auth_dummy)) == -1) {
-		log_warnx("auth: cannot make a salt, using a fixed dummy");
-		snprintf(auth_dummy, sizeof(auth_dummy), "%s",
-		    AUTH_DUMMY_FIXED);
-	}
-	return auth_dummy;
-}
-
 int
 auth_make_hash(const char *pass, char *buf, size_t len)
 {
@@ -127,7 +90,7 @@ auth_make_hash(const char *pass, char *buf, size_t len)
 
 	if (pass == NULL || strnlen(pass, AUTH_PASS_MAX + 1) > AUTH_PASS_MAX)
 		return -1;
-	if (auth_gensalt(setting, sizeof(setting)) == -1)
+	if (auth_timing_gensalt(setting, sizeof(setting)) == -1)
 		return -1;
 	memset(&cd, 0, sizeof(cd));
 	h = crypt_rn(pass, setting, &cd, sizeof(cd));
@@ -233,19 +196,28 @@ auth_parse_line(char *line, size_t len, struct auth_entry *e,
 }
 
 /*
- * Finds user in the passwd-file.  Returns 1 (e filled), 0 (no such user)
- * or -1 with a reason in errstr_r.
+ * Finds user in the passwd-file, the first line naming it winning, or
+ * with user NULL only notes the methods in use; warn logs each malformed
+ * line.  The scan always reads
+ * to the end and does the same work on every line whether it matches or
+ * not (a constant-time comparison of zero-padded names, one copy of the
+ * entry, to *e or to a spare), so that neither the time nor the log
+ * tells where, or whether, the name is; every hash's method goes to
+ * auth_timing.  Returns 1 (e filled), 0 (no such user) or -1 with a
+ * reason in errstr_r (also when the file cannot be read to its end).
  */
 static int
-auth_lookup(const char *file, const char *user, struct auth_entry *e,
-    char *errstr_r, size_t errlen)
+auth_lookup(const char *file, const char *user, bool warn,
+    struct auth_entry *e, char *errstr_r, size_t errlen)
 {
+	struct auth_entry cur, spare;
 	struct stat sb;
 	FILE *fp;
-	char *line = NULL;
+	char *line = NULL, want[sizeof(cur.name)];
 	const char *why = NULL;
 	size_t cap = 0, lineno = 0, len;
 	ssize_t n;
+	unsigned int hit;
 	int found = 0, r;
 
 	if ((fp = fopen(file, "r")) == NULL) {
@@ -267,28 +239,44 @@ auth_lookup(const char *file, const char *user, struct auth_entry *e,
 		fclose(fp);
 		return -1;
 	}
+	/* An empty want matches no line: names are never empty. */
+	memset(want, 0, sizeof(want));
+	if (user != NULL && strlen(user) < sizeof(want))
+		memcpy(want, user, strlen(user));
+	memset(&cur, 0, sizeof(cur));
+	auth_timing_scan_begin();
 	errno = 0;
-	while (found == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	while ((n = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		len = (size_t)n;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		if ((r = auth_parse_line(line, len, e, &why)) == -1)
-			log_warnx("%s:%zu: malformed line skipped: %s", file,
-			    lineno, why);
-		else if (r == 1 && strcmp(e->name, user) == 0)
-			found = 1;
+		memset(cur.name, 0, sizeof(cur.name));
+		if ((r = auth_parse_line(line, len, &cur, &why)) == -1) {
+			if (warn)
+				log_warnx("%s:%zu: malformed line skipped: %s",
+				    file, lineno, why);
+		} else if (r == 1) {
+			auth_timing_note(cur.hash);
+			hit = (unsigned int)auth_ct_equal(cur.name, want,
+			    sizeof(want)) & (unsigned int)(found == 0);
+			memcpy(hit ? e : &spare, &cur, sizeof(cur));
+			found |= (int)hit;
+		}
 	}
-	if (found == 0 && ferror(fp)) {
+	if (ferror(fp)) {
 		snprintf(errstr_r, errlen, "cannot read passwd-file: %s: %s",
 		    file, strerror(errno != 0 ? errno : EIO));
 		found = -1;
 	}
+	auth_timing_scan_end(found != -1);
 	if (line != NULL)
 		explicit_bzero(line, cap);	/* it held hashes */
 	free(line);
+	explicit_bzero(&cur, sizeof(cur));
+	explicit_bzero(&spare, sizeof(spare));
 	fclose(fp);
 	return found;
 }
@@ -322,7 +310,8 @@ auth_home(uid_t uid, char *buf, size_t len)
  * phrase matches it; else *why_r says why (NULL for the dummy).
  */
 static bool
-auth_crypt(const char *phrase, const char *hash, const char **why_r)
+auth_crypt(const char *phrase, const char *hash, const char *dummy,
+    const char **why_r)
 {
 	struct crypt_data cd;
 	char got[CRYPT_OUTPUT_SIZE], want[CRYPT_OUTPUT_SIZE];
@@ -332,8 +321,7 @@ auth_crypt(const char *phrase, const char *hash, const char **why_r)
 
 	*why_r = NULL;
 	memset(&cd, 0, sizeof(cd));
-	h = crypt_rn(phrase, hash != NULL ? hash : auth_dummy_setting(), &cd,
-	    sizeof(cd));
+	h = crypt_rn(phrase, hash != NULL ? hash : dummy, &cd, sizeof(cd));
 	if (hash != NULL) {
 		if (h == NULL || h[0] == '*' ||
 		    (glen = strlen(h)) >= sizeof(got) ||
@@ -378,7 +366,7 @@ auth_find_file(const char *file, const char *user, struct auth_cand *k,
 	int r;
 
 	memset(&e, 0, sizeof(e));
-	if ((r = auth_lookup(file, user, &e, errstr_r, errlen)) == 1) {
+	if ((r = auth_lookup(file, user, true, &e, errstr_r, errlen)) == 1) {
 		k->db = USERDB_FILE;
 		memcpy(k->hash, e.hash, sizeof(k->hash));
 		memcpy(k->u.name, e.name, sizeof(k->u.name));
@@ -512,18 +500,27 @@ auth_find_system(const struct conf *c, const char *user, bool shadow,
 		goto done;
 	}
 	k->db = shadow ? USERDB_SYSTEM : USERDB_PAM;
-	auth_copy(k->u.name, sizeof(k->u.name), user);
+	/* The account's own name, not the one typed: where NSS matches
+	 * names without regard to case, "ALICE" must not reach a maildrop
+	 * or a session lock of its own beside alice's.  It goes into paths
+	 * (%u), so it must pass the same check. */
+	if (pw.pw_name != NULL &&
+	    auth_valid_username(pw.pw_name, strlen(pw.pw_name)))
+		auth_copy(k->u.name, sizeof(k->u.name), pw.pw_name);
 	k->u.uid = pw.pw_uid;
 	k->u.gid = pw.pw_gid;
 	k->u.maildrop[0] = '\0';	/* the c->maildrop template applies */
 	auth_copy(k->u.home, sizeof(k->u.home), pw.pw_dir);
-	if (pw.pw_uid == 0)
+	if (k->u.name[0] == '\0')
+		auth_copy(k->refuse, sizeof(k->refuse), "account name not "
+		    "usable as a user name");
+	else if (pw.pw_uid == 0)
 		auth_copy(k->refuse, sizeof(k->refuse), "uid 0 refused");
 	else if (auth_shell_refused(c, pw.pw_shell))
 		snprintf(k->refuse, sizeof(k->refuse), "nologin shell %s",
 		    pw.pw_shell != NULL && pw.pw_shell[0] != '\0' ?
 		    pw.pw_shell : "/bin/sh");
-	else if (shadow && auth_shadow(user, pw.pw_passwd, k, errstr_r,
+	else if (shadow && auth_shadow(k->u.name, pw.pw_passwd, k, errstr_r,
 	    errlen) == -1)
 		rc = -1;
 done:
@@ -547,9 +544,54 @@ auth_db_name(int db)
 }
 
 /*
+ * Once per process (a fork measures again only what is new to it): the
+ * methods in use in the passwd-file and the shadow database, and the
+ * cost of each, so that the first check is padded like the others and
+ * the measuring falls outside every check.
+ */
+static void
+auth_prepare_dbs(const char *passwd_file, const int *db, size_t ndb)
+{
+	static pid_t file_done, shadow_done;
+	struct auth_entry e;
+	char err[AUTH_REASON_MAX], line[AUTH_REASON_MAX * 2];
+	pid_t pid = getpid();
+	bool use_file = false, use_shadow = false, first = false;
+	size_t i;
+
+	for (i = 0; i < ndb; i++) {
+		use_file |= db[i] == USERDB_FILE;
+		use_shadow |= db[i] == USERDB_SYSTEM;
+	}
+	if (use_file && file_done != pid) {
+		/* Errors and malformed lines are the checks' to report. */
+		(void)auth_lookup(passwd_file, NULL, false, &e, err,
+		    sizeof(err));
+		explicit_bzero(&e, sizeof(e));
+		file_done = pid;
+		first = true;
+	} else if (!use_file) {
+		/* Nothing of a passwd-file is in use. */
+		auth_timing_scan_begin();
+		auth_timing_scan_end(true);
+	}
+	/* Only root reads shadow; the check then says so. */
+	if (use_shadow && shadow_done != pid && geteuid() == 0) {
+		auth_timing_note_shadow();
+		shadow_done = pid;
+		first = true;
+	}
+	auth_timing_measure();
+	if (first && auth_timing_describe(line, sizeof(line)) > 0)
+		log_debug("auth: failed checks take %s", line);
+}
+
+/*
  * Both entry points: looks user up in db[0, ndb) in order until one knows
- * it, then spends exactly one crypt (real or dummy) or one PAM attempt.
- * tag adds the deciding database to a refusal's reason.
+ * it, then spends exactly one crypt (real, or on the dummy of the dearest
+ * method in use) or one PAM attempt, and pads every failure to the floor
+ * of auth_timing.c (which says why).  tag adds the deciding database to a
+ * refusal's reason.
  */
 static int
 auth_run(const struct conf *c, const char *passwd_file, const int *db,
@@ -557,14 +599,18 @@ auth_run(const struct conf *c, const char *passwd_file, const int *db,
     const char *rhost, struct auth_user *u, char *errstr_r, size_t errlen)
 {
 	struct auth_cand k;
+	struct timespec t0;
 	const char *reason = NULL, *phrase = pass, *why;
 	size_t i;
 	int rc = AUTH_FAIL, found = 0;
-	bool ok;
+	bool ok, pam = false;
 
 	memset(&k, 0, sizeof(k));
 	if (errlen > 0)
 		errstr_r[0] = '\0';
+	auth_prepare_dbs(passwd_file, db, ndb);
+	/* From here on a failure ends at the floor, whatever it did. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (pass == NULL || strnlen(pass, AUTH_PASS_MAX + 1) > AUTH_PASS_MAX) {
 		reason = "password too long";
 		phrase = "";
@@ -590,12 +636,15 @@ auth_run(const struct conf *c, const char *passwd_file, const int *db,
 	}
 
 	if (rc != AUTH_ERROR && reason == NULL && k.db == USERDB_PAM) {
-		/* PAM's modules spend the one hashing themselves. */
-		rc = auth_pam_check(user, phrase, rhost, errstr_r, errlen);
+		/* PAM's modules spend the one hashing themselves (and
+		 * pam_unix's delay runs over the floor by design). */
+		pam = true;
+		rc = auth_pam_check(k.u.name, phrase, rhost, errstr_r,
+		    errlen);
 	} else {
 		/* Exactly one crypt on every other path, real or dummy. */
 		ok = auth_crypt(phrase, rc != AUTH_ERROR && reason == NULL ?
-		    k.hash : NULL, &why);
+		    k.hash : NULL, auth_timing_dummy(), &why);
 		if (rc != AUTH_ERROR && reason == NULL) {
 			if (ok)
 				rc = AUTH_OK;
@@ -612,6 +661,9 @@ auth_run(const struct conf *c, const char *passwd_file, const int *db,
 	else if (reason != NULL)
 		snprintf(errstr_r, errlen, "%s", reason);
 	explicit_bzero(&k, sizeof(k));
+	/* Only someone who knows the password sees a success. */
+	if (rc != AUTH_OK)
+		auth_timing_pad(&t0, !pam);
 	return rc;
 }
 
@@ -623,6 +675,12 @@ auth_check(const char *passwd_file, const char *user, const char *pass,
 
 	return auth_run(NULL, passwd_file, file_only, 1, false, user, pass,
 	    NULL, u, errstr_r, errlen);
+}
+
+void
+auth_prepare(const struct conf *c)
+{
+	auth_prepare_dbs(c->passwd_file, c->userdb, c->nuserdb);
 }
 
 int
@@ -638,5 +696,5 @@ auth_verify(const char *phrase, const char *hash)
 {
 	const char *why;
 
-	return auth_crypt(phrase, hash, &why);
+	return auth_crypt(phrase, hash, auth_timing_default(), &why);
 }

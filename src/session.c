@@ -253,7 +253,8 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 	}
 
 	report_login(s, true);
-	snprintf(s->user, sizeof(s->user), "%s", cr->user);
+	/* The account's own name from here on (auth.c): paths, locks, logs. */
+	snprintf(s->user, sizeof(s->user), "%s", s->au.name);
 	if (s->au.maildrop[0] != '\0')
 		r = snprintf(path, sizeof(path), "%s", s->au.maildrop) >=
 		    (int)sizeof(path) ? -1 : 0;

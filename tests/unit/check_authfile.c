@@ -4,14 +4,16 @@
  * auth_parse_line, and the locked-hash rule, auth_hash_locked: a table of
  * well-formed, blank, comment and malformed lines with the reason of
  * each, the bounds of every field at and past their limits, NUL bytes and
- * overlong lines (comments included).  Pure functions on buffers: no
- * files, no crypt().
+ * overlong lines (comments included); and the cost key of a hash that
+ * auth_timing.c keeps per method, auth_timing_key.  Pure functions on
+ * buffers: no files, no crypt().
  */
 #include <crypt.h>
 
 #include "testutil.h"
 
 #include "auth.h"
+#include "auth_timing.h"
 #include "params.h"
 
 #define H	"$6$salt$hash"
@@ -234,6 +236,63 @@ START_TEST(test_locked)
 }
 END_TEST
 
+/* The cost key of a hash (auth_timing_key): method and parameters, no
+ * salt; and the length of its setting.  slen -1: refused. */
+static const struct {
+	const char	*hash;
+	const char	*key;
+	int		 slen;
+} keys[] = {
+	{ "$y$j9T$XDprnzPJF6Uu2jN1MZOPi/$KJUbe.OY8vXRh2UjHJSj6XREgO7m3n",
+	    "$y$j9T$", 29 },
+	{ "$y$j9T$XDprnzPJF6Uu2jN1MZOPi/", "$y$j9T$", 29 },
+	{ "$gy$jCT$abc$def", "$gy$jCT$", 11 },
+	{ "$6$salt$hash", "$6$", 7 },
+	{ "$6$salt", "$6$", 7 },
+	{ "$6$rounds=80000$salt$hash", "$6$rounds=80000$", 20 },
+	{ "$5$rounds=1000$s$h", "$5$rounds=1000$", 16 },
+	{ "$2b$10$zg79inYEFrCKoV2mI0ONouexY39O62eCqNR2pPwQnAsqoYyMffYPy",
+	    "$2b$10$", 29 },
+	{ "$2y$05$zg79inYEFrCKoV2mI0ONou", "$2y$05$", 29 },
+	{ "$1$1F629.lk$K4F9HQVuoOrzBfdHSfNc1.", "$1$", 11 },
+	{ "$md5,rounds=5000$salt$$hash", "$md5,rounds=5000$", 22 },
+	{ "$7$CU..../....q/73$hash", "$7$CU..../....", 18 },
+	{ "$sha1$40000$salt$hash", "$sha1$40000$", 16 },
+	{ "_J9..dyyjf7QtxqDN31g", "_J9..", 9 },
+	{ "KLmfsi8FV1WVc", "", 2 },
+	{ "$9$unknownmethod", "$9$", 16 },
+	/* Shapes crypt(3) cannot use. */
+	{ "$2b$1x$zg79inYEFrCKoV2mI0ONouexY39O62eCqNR2pPwQnAsq", NULL, -1 },
+	{ "$2b$10$short", NULL, -1 },
+	{ "$y$j9T", NULL, -1 },
+	{ "$7$CU..", NULL, -1 },
+	{ "$$x", NULL, -1 },
+	{ "$", NULL, -1 },
+	{ "_J9..", NULL, -1 },
+	{ "short", NULL, -1 },
+	{ "", NULL, -1 },
+	/* A key longer than AUTH_TIMING_KEY_MAX. */
+	{ "$6$rounds=1234567890123456789012345678901234$s$h", NULL, -1 },
+};
+
+START_TEST(test_key)
+{
+	char key[AUTH_TIMING_KEY_MAX];
+	size_t slen = 0;
+	int rc;
+
+	rc = auth_timing_key(keys[_i].hash, key, sizeof(key), &slen);
+	if (keys[_i].slen == -1) {
+		ck_assert_msg(rc == -1, "\"%s\" has key \"%s\"",
+		    keys[_i].hash, key);
+		return;
+	}
+	ck_assert_msg(rc == 0, "\"%s\" refused", keys[_i].hash);
+	ck_assert_str_eq(key, keys[_i].key);
+	ck_assert_uint_eq(slen, (size_t)keys[_i].slen);
+}
+END_TEST
+
 static Suite *
 authfile_suite(void)
 {
@@ -250,6 +309,8 @@ authfile_suite(void)
 	    (int)(sizeof(nuls) / sizeof(nuls[0])));
 	tcase_add_loop_test(tc, test_locked, 0,
 	    (int)(sizeof(hashes) / sizeof(hashes[0])));
+	tcase_add_loop_test(tc, test_key, 0,
+	    (int)(sizeof(keys) / sizeof(keys[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
@@ -695,6 +696,7 @@ reload(void)
 		if (!lis.opts.debug)
 			log_setlevel(nc->log_level);
 		log_info("reloaded %s: new sessions use it", nc->file);
+		auth_prepare(nc);
 	}
 	(void)sd_notify_sendf("READY=1\nSTATUS=accepting connections "
 	    "(%zu sessions)", lis.tab.nchildren);

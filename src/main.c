@@ -237,5 +237,7 @@ main(int argc, char *argv[])
 	lo.daemon = as_daemon;
 	lo.debug = debug != 0;
 	lo.conf_missing_ok = file == NULL;
+	/* Measure the hash methods once: the sessions inherit the costs. */
+	auth_prepare(&conf);
 	return listener_run(&conf, &pa, &lo);
 }

@@ -83,6 +83,7 @@ errno_text(int e, char *buf, size_t len)
 		(void)snprintf(buf, len, "%s", strerror(e));
 }
 
+#ifdef POSTERN_TEST_HOOKS
 void
 journal_crash_point(int step)
 {
@@ -123,6 +124,7 @@ journal_crash_point(int step)
 			pause();
 	}
 }
+#endif
 
 static int
 split_path(const char *path, const char *suffix, char *buf, size_t len)

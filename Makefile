@@ -31,7 +31,7 @@ WARN		 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
 		   -Wwrite-strings -Werror
 CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\"
-LIBS		 = -lcrypt -lcrypto
+LIBS		 = -lcrypt -lcrypto -lseccomp
 TEST_CPPFLAGS	 = -DPOSTERN_TEST_HOOKS
 CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pop3.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "sd.h"
 #include "session.h"
 
@@ -92,6 +93,8 @@ main(int argc, char *argv[])
 	int proto = 0;
 	bool as_daemon;
 
+	/* Nothing whoever started us left open reaches a session. */
+	sandbox_startup_fds();
 	while ((ch = getopt(argc, argv, "def:Fip:PtV")) != -1) {
 		switch (ch) {
 		case 'd':

@@ -17,6 +17,8 @@ only in the test build.
 - With syslog, the child's log lines still arrive after its chroot: the
   test runs pop3d as root in a mount namespace of its own whose /dev/log
   is the test's socket.
+- rmcpd's responder: the same confinement after its bind, a forbidden
+  call ends it with a log line from the process that loads the files.
 
 Reading /proc/PID/fd of a confined child (not dumpable) needs root: those
 tests are skipped otherwise.
@@ -33,6 +35,8 @@ import unittest
 
 import lib
 from lib import DEFAULT_PASS, DEFAULT_USER
+
+import test_rmcp
 
 DELETE = {0, 4, 5}
 SIGSYS_LOG = (r"pre-auth child pid=\d+ killed by signal %d \(SIGSYS\): a "
@@ -334,6 +338,68 @@ class PreauthSyslogTest(unittest.TestCase):
                              % p.pid)
             self.assertRegex(text, r"pop3d\[%d\]: session=\S+ end "
                              r"user=alice .*end=quit" % child)
+
+
+class RmcpdSandboxTest(unittest.TestCase):
+    """rmcpd's responder after its bind: confined, and a forbidden call
+    ends it with a log line from its loader."""
+
+    def setUp(self):
+        self.srv = lib.server(self)
+        self.srv.put_mbox(lib.simple_mbox(1).data(), DEFAULT_USER, 0o700)
+
+    def responder(self, r):
+        kids = wait_for(lambda: [k for k in lib.children_of(r.proc.pid)
+                                 if confined(k)])
+        self.assertTrue(kids, "no responder process:\n" + r.log())
+        return kids[0]
+
+    def test_confined(self):
+        r = test_rmcp.Rmcpd(self, self.srv)
+        r.start()
+        u = r.udp()
+        self.assertEqual(u.poll(DEFAULT_USER), test_rmcp.NEW)
+        pid = self.responder(r)
+        st = lib.proc_status(pid)
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")
+        lim = limits(pid)
+        self.assertEqual(lim["Max processes"], ("0", "0"))
+        self.assertEqual(lim["Max core file size"], ("0", "0"))
+        # The loader has no network socket and no filter.
+        self.assertEqual(lib.proc_status(r.proc.pid)["Seccomp"], "0")
+        if lib.IS_ROOT:
+            got = fds(pid)
+            loader = fds(r.proc.pid)
+            socks = [v for v in got.values() if v.startswith("socket:")]
+            # the UDP sockets (IPv4, and IPv6 where there is ::1) and the
+            # channel to the loader; stderr (the log file)
+            self.assertEqual(len(socks), 2 + (1 if lib.ipv6_loopback_ok()
+                                              else 0), got)
+            self.assertEqual(len(got), len(socks) + 1, got)
+            self.assertEqual(len([v for v in loader.values()
+                                  if v.startswith("socket:")]), 1, loader)
+        # A reload reaches the confined responder.
+        self.srv.put_mbox(lib.simple_mbox(1).data(), "frank", 0o700)
+        self.assertEqual(u.poll("frank"), test_rmcp.ZERO)
+        self.srv.users["frank"] = "Frank-pw.6"
+        self.srv.write_passwd()
+        r.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(r.wait_log(r"reloaded: 2 users"), r.log())
+        self.assertEqual(u.poll("frank"), test_rmcp.NEW)
+        self.assertEqual(r.stop(), 0)
+
+    def test_forbidden_call(self):
+        for call in ("open", "socket", "kill"):
+            with self.subTest(call=call):
+                r = test_rmcp.Rmcpd(self, self.srv, hooks=True)
+                r.start(env={"POSTERN_TEST_SANDBOX_SYSCALL": call})
+                self.assertIsNone(r.udp().poll(DEFAULT_USER, timeout=1))
+                self.assertEqual(r.proc.wait(timeout=10 * lib.SLOW), 1)
+                self.assertTrue(r.wait_log(
+                    r"responder pid=\d+ killed by signal %d \(SIGSYS\)"
+                    % signal.SIGSYS), r.log())
+                r.proc = None
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@
 #   make SANITIZE=1 build with AddressSanitizer and UBSan (into build-san/)
 #   make PAM=1      build with PAM (userdb = pam; service "pop3") into
 #                   build-pam/ (build-pam-san/ with SANITIZE=1)
+#   make check-build also the test build: the same sources with
+#                   -DPOSTERN_TEST_HOOKS (crash points, sandbox probes)
+#                   into $(B)/obj-test/, libpostern-test.a, pop3d-test and
+#                   rmcpd-test; the unit suites link it.  The production
+#                   programs (and make install) have no test hook.
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
@@ -29,7 +34,8 @@ WARN		 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wwrite-strings -Werror
 CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\" \
 		   -DLOCALSTATEDIR=\"$(LOCALSTATEDIR)\"
-LIBS		 = -lcrypt -lcrypto
+LIBS		 = -lcrypt -lcrypto -lseccomp
+TEST_CPPFLAGS	 = -DPOSTERN_TEST_HOOKS
 CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 ifeq ($(PAM),1)
@@ -51,6 +57,7 @@ ALL_CFLAGS	 = -std=c99 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP
 MAIN_SRC	 = src/main.c src/rmcpd_main.c src/rmcp_main.c
 LIB_SRC		 = $(filter-out $(MAIN_SRC), $(wildcard src/*.c))
 LIB_OBJ		 = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+LIB_OBJ_TEST	 = $(LIB_SRC:src/%.c=$(B)/obj-test/%.o)
 UNIT_SRC	 = $(wildcard tests/unit/check_*.c)
 UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Test tools the e2e tests run (not suites): mkjournal leaves a crash state.
@@ -61,6 +68,8 @@ TEST_TOOLS	 = $(B)/tests/mkjournal
 
 PROGS		 = $(B)/pop3d $(if $(wildcard src/rmcpd_main.c),$(B)/rmcpd) \
 		   $(if $(wildcard src/rmcp_main.c),$(B)/rmcp)
+TEST_PROGS	 = $(B)/pop3d-test \
+		   $(if $(wildcard src/rmcpd_main.c),$(B)/rmcpd-test)
 
 all: $(PROGS)
 
@@ -68,7 +77,15 @@ $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+$(B)/obj-test/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
 $(B)/libpostern.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libpostern-test.a: $(LIB_OBJ_TEST)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -81,10 +98,16 @@ $(B)/rmcpd: $(B)/obj/rmcpd_main.o $(B)/libpostern.a
 $(B)/rmcp: $(B)/obj/rmcp_main.o $(B)/libpostern.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpostern.a tests/unit/testutil.h
+$(B)/pop3d-test: $(B)/obj-test/main.o $(B)/libpostern-test.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/rmcpd-test: $(B)/obj-test/rmcpd_main.o $(B)/libpostern-test.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpostern-test.a tests/unit/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(B)/libpostern.a $(LIBS) $(CHECK_LIBS)
+	$(CC) $(CPPFLAGS) $(TEST_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(B)/libpostern-test.a $(LIBS) $(CHECK_LIBS)
 
 demo: all
 	./tests/demo.sh $(B)/pop3d
@@ -92,7 +115,7 @@ demo: all
 check-deps:
 	./tests/deps.sh
 
-check-build: $(PROGS) $(UNIT_BIN) $(TEST_TOOLS)
+check-build: $(PROGS) $(TEST_PROGS) $(UNIT_BIN) $(TEST_TOOLS)
 
 check-unit: check-build
 	./tests/run-unit.sh $(B) $(UNIT_BIN)
@@ -153,4 +176,4 @@ install: all
 clean:
 	rm -rf build build-san build-pam build-pam-san
 
--include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/obj-test/*.d $(B)/tests/*.d)

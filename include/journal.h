@@ -96,7 +96,9 @@ struct journal_state {
 };
 
 /*
- * Test hook: when the environment has POSTERN_TEST_CRASH_AT=N the process
+ * Test hook, compiled only into the test build (-DPOSTERN_TEST_HOOKS:
+ * pop3d-test and the unit suites; the production programs have none):
+ * when the environment has POSTERN_TEST_CRASH_AT=N the process
  * kills itself with SIGKILL just before step N.  N:K kills at the K-th
  * call for step N instead of the first: step 5 is called before the
  * in-place rewrite and again halfway through it, so 5:2 is "killed
@@ -104,7 +106,15 @@ struct journal_state {
  * fresh journal runs 1-4, then 10 just before that journal's rename,
  * then 5-9 again).  The variable is read once per process.
  */
+#ifdef POSTERN_TEST_HOOKS
 void	journal_crash_point(int step);
+#else
+static inline void
+journal_crash_point(int step)
+{
+	(void)step;
+}
+#endif
 
 /*
  * The journal's file name for an absolute maildrop path: 16 hex digits of

@@ -34,10 +34,14 @@ struct privsep_preauth {
 int	privsep_preauth_init(const struct conf *c, struct privsep_preauth *p,
 	    char *errstr_r, size_t errlen);
 
-/* In the pre-auth child: chroot, chdir("/"), setgroups, setresgid,
- * setresuid, then checks that root cannot be regained.  Fatal on any
- * failure (the child must never parse input as root). */
-void	privsep_drop_preauth(const struct privsep_preauth *p);
+/* In the pre-auth child: closes every descriptor but rfd, wfd (the
+ * client), psfd (the hand-off), stderr and the syslog socket; chroot,
+ * chdir("/"), setgroups, setresgid, setresuid, then checks that root
+ * cannot be regained; then, root or not, sandbox_enter(SANDBOX_PREAUTH):
+ * limits, no-new-privs, the seccomp allow-list.  Fatal on any failure
+ * (the child must never parse input as root or unconfined). */
+void	privsep_drop_preauth(const struct privsep_preauth *p, int rfd,
+	    int wfd, int psfd);
 
 struct auth_user;
 

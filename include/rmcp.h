@@ -286,7 +286,6 @@ struct rmcpd_user;
 struct rmcpd_secret;
 
 struct rmcpd_db {
-	bool			 use_file;	/* userdb: passwd-file */
 	struct rmcpd_user	*users;		/* sorted, one per name */
 	size_t			 nusers;
 	struct rmcpd_secret	*secrets;	/* sorted, one per name */
@@ -294,24 +293,38 @@ struct rmcpd_db {
 };
 
 /*
- * Reads the passwd-file (users, when c->userdb names it) and the secrets
- * file (secrets) into db.  Each replaces what db held only when it was
- * read whole; on any failure the rest of db stays.  Returns 0, or -1 with
- * the first reason.
+ * Reads the users (users: the databases of c->userdb in order, the first
+ * that knows a name deciding: the passwd-file, and the system accounts
+ * that getpwent lists) and the secrets file (secrets) into db.  Each
+ * replaces what db held only when it was read whole; on any failure the
+ * rest of db stays.  Returns 0, or -1 with the first reason.
  */
 int	rmcpd_db_load(struct rmcpd_db *db, const struct conf *c, bool users,
 	    bool secrets, char *errstr_r, size_t errlen);
 void	rmcpd_db_free(struct rmcpd_db *db);
 
 /*
- * The maildrop path of name (a valid user name) from the databases of
- * c->userdb in order, as pop3d finds it: the passwd-file's fifth field or
- * c->maildrop expanded; system (and PAM) accounts by getpwnam, refusing
- * uid 0 and c->nologin_shells.  Returns 1 with the path, 0 for no usable
- * user.
+ * The maildrop path of name (a valid user name), as pop3d finds it: the
+ * passwd-file's fifth field or c->maildrop expanded with the home; uid 0,
+ * locked passwd-file lines and c->nologin_shells are no users.  One
+ * binary search in memory, the same for every name: no file, no NSS.
+ * Returns 1 with the path; 0 for no usable user, with the maildrop path
+ * of the user next to name in the table in buf, or "" (the decoy a poll
+ * for an unknown name stats, so that it costs what a known one does).
  */
-int	rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
-	    const char *name, char *buf, size_t len);
+int	rmcpd_db_lookup(const struct rmcpd_db *db, const char *name,
+	    char *buf, size_t len);
+
+/*
+ * The loader's hand-off of db to the confined responder over the stream
+ * socket fd (complete false: a reload read not every file).  Returns 0,
+ * or -1 (logged, or the responder is gone).
+ */
+int	rmcpd_db_send(int fd, const struct rmcpd_db *db, bool complete);
+/* The responder's side: a new db into *db_r (the caller frees the old
+ * one), names checked and every length bounded.  Returns 0, or -1 (the
+ * loader is gone, or a malformed hand-off: logged). */
+int	rmcpd_db_recv(int fd, struct rmcpd_db *db_r, bool *complete_r);
 
 /* name's RMCP secret (a crypt hash), or NULL. */
 const char *rmcpd_db_secret(const struct rmcpd_db *db, const char *name);
@@ -331,9 +344,12 @@ struct rmcpd *rmcpd_new(const struct conf *c, char *errstr_r,
 	    size_t errlen);
 void	rmcpd_free(struct rmcpd *d);
 
-/* SIGHUP: reads the passwd-file and the secrets file again; on any error
- * keeps the tables it has.  Returns 0 / -1 (logged). */
-int	rmcpd_reload(struct rmcpd *d);
+/* SIGHUP, in the loader: reads the users and the secrets file again (on
+ * any error keeping the part it had, logged) and, with fd != -1, hands
+ * the tables to the responder (rmcpd_db_send), which logs "reloaded".
+ * Returns 0, or -1 when a file could not be read or the hand-off
+ * failed. */
+int	rmcpd_reload(struct rmcpd *d, int fd);
 
 /* Adds a bound UDP socket (bound here, by inetd or by systemd); turns on
  * the destination-address information.  Returns 0 / -1 with a reason. */
@@ -363,11 +379,18 @@ void	rmcpd_status(struct rmcpd *d, const char *name, bool name_ok,
 	    const char **why_r);
 
 /*
- * Serves the sockets until SIGTERM or SIGINT (0), or, with idle_exit > 0,
- * until no datagram came for idle_exit seconds (inetd "wait").  SIGHUP
- * calls rmcpd_reload().  Never returns because of a peer.
+ * The responder: serves the sockets until SIGTERM or SIGINT (0), or,
+ * with idle_exit > 0, until no datagram came for idle_exit seconds (inetd
+ * "wait").  SIGHUP is ignored (the loader handles it); a hand-off on
+ * ctlfd (-1: none) replaces the tables, and its end (the loader is gone)
+ * ends the loop (1).  Never returns because of a peer.
  */
-int	rmcpd_run(struct rmcpd *d, int idle_exit);
+int	rmcpd_run(struct rmcpd *d, int idle_exit, int ctlfd);
+
+/* The sockets' descriptors (at most max) into fds_r; returns how many. */
+size_t	rmcpd_socket_fds(const struct rmcpd *d, int *fds_r, size_t max);
+/* The loader holds no network socket: closes them all. */
+void	rmcpd_close_sockets(struct rmcpd *d);
 
 /* Logs the counters (at exit). */
 void	rmcpd_log_stats(struct rmcpd *d);

@@ -54,6 +54,7 @@
 #define J_FORCE_CUT	3	/* ... and what follows the region if the
 				   old tail is gone is not mail */
 
+#ifdef POSTERN_TEST_HOOKS
 void
 journal_crash_point(int step)
 {
@@ -94,6 +95,7 @@ journal_crash_point(int step)
 			pause();
 	}
 }
+#endif
 
 /* Where the journal lives and the buffers of one call. */
 struct jctx {

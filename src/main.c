@@ -24,6 +24,7 @@
 #include "pop3.h"
 #include "privsep.h"
 #include "recover_cmd.h"
+#include "sandbox.h"
 #include "sd.h"
 #include "session.h"
 
@@ -99,6 +100,8 @@ main(int argc, char *argv[])
 	int proto = 0;
 	bool as_daemon;
 
+	/* Nothing whoever started us left open reaches a session. */
+	sandbox_startup_fds();
 	while ((ch = getopt(argc, argv, "def:Fip:PR:tu:V")) != -1) {
 		switch (ch) {
 		case 'd':

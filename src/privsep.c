@@ -31,6 +31,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "safeopen.h"
+#include "sandbox.h"
 
 /* Supplementary groups a dropped process keeps: its own at most. */
 #define PRIVSEP_GROUPS_MAX	1
@@ -67,6 +68,8 @@ static const struct {
 
 #define PRIVSEP_NUNSAFE	\
 	(sizeof(privsep_unsafe_groups) / sizeof(privsep_unsafe_groups[0]))
+/* Descriptors one poll() of the pre-auth child watches (iobuf.c). */
+#define PRIVSEP_PREAUTH_NOFILE	1
 
 /* true if dir holds nothing but "." and "..". */
 static bool
@@ -288,20 +291,29 @@ drop_ids(uid_t uid, gid_t gid, gid_t sgid, const gid_t *groups,
 }
 
 void
-privsep_drop_preauth(const struct privsep_preauth *p)
+privsep_drop_preauth(const struct privsep_preauth *p, int rfd, int wfd,
+    int psfd)
 {
+	const int keep[] = { rfd, wfd, psfd };
 	char err[256];
 
-	if (!p->as_root)
-		return;
-	/* style.md 6: chroot, chdir, setgroups, setresgid, setresuid. */
-	if (chroot(p->chroot_dir) == -1)
-		fatal("chroot %s", p->chroot_dir);
-	if (chdir("/") == -1)
-		fatal("chdir /");
-	if (drop_ids(p->uid, p->gid, p->gid, &p->gid, 1, err,
+	/* Before the chroot: /proc names what is open. */
+	sandbox_close_fds(keep, sizeof(keep) / sizeof(keep[0]));
+	if (p->as_root) {
+		/* style.md 6: chroot, chdir, setgroups, setresgid,
+		 * setresuid. */
+		if (chroot(p->chroot_dir) == -1)
+			fatal("chroot %s", p->chroot_dir);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+		if (drop_ids(p->uid, p->gid, p->gid, &p->gid, 1, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
+	/* Not root: the same uid as the master, and the same confinement. */
+	if (sandbox_enter(SANDBOX_PREAUTH, PRIVSEP_PREAUTH_NOFILE, err,
 	    sizeof(err)) == -1)
-		fatalx("%s", err);
+		fatalx("pre-auth sandbox: %s", err);
 }
 
 /* Before a session drops to gid with groups[0, n): none may give away
@@ -548,6 +560,8 @@ privsep_send_creds(int fd, const struct privsep_creds *cr, char *text_r,
 	char text[PARAM_RESP_MAX];
 	size_t ulen = strlen(cr->user), plen = strlen(cr->pass);
 
+	/* Test build: the child has parsed a login from the network. */
+	sandbox_test_point();
 	h.a = (uint32_t)ulen;
 	h.b = (uint32_t)plen;
 	h.c = (uint32_t)cr->pending_len;

@@ -9,8 +9,11 @@
  * IPV6_RECVPKTINFO).  rmcpd_new() and rmcpd_bind() run as root at start
  * (the passwd-file and the secrets file are read then); everything after
  * rmcpd_main.c's drop runs as the unprivileged rmcp_user, or as the
- * invoking user when not started as root.  A peer's datagram never makes
- * it exit; its log lines are rate-limited per kind.
+ * invoking user when not started as root: rmcpd_run() in the responder,
+ * confined by sandbox.c (it can stat, never open), rmcpd_reload() in the
+ * loader, which hands what it read to the responder.  Every valid name
+ * costs the same work, known or not.  A peer's datagram never makes it
+ * exit; its log lines are rate-limited per kind.
  */
 #include <sys/types.h>
 #include <sys/random.h>
@@ -41,6 +44,7 @@
 #include "maildrop.h"
 #include "params.h"
 #include "rmcp.h"
+#include "sandbox.h"
 
 /* Datagrams read from one socket before the others get a turn. */
 #define RMCPD_BATCH		64
@@ -48,6 +52,9 @@
 #define RMCPD_LOG_WINDOW_MS	60000
 #define RMCPD_LOG_BURST		10
 #define RMCPD_LOG_BURST_DEBUG	200
+/* The home a decoy maildrop path is formed with when the user table
+ * offers none. */
+#define RMCPD_DECOY_HOME	"/nonexistent"
 
 /* Kinds of log lines, each with its own budget. */
 #define RL_DROP		0
@@ -78,7 +85,7 @@ struct rmcpd {
 	struct rmcpd_rlog	 rl[RL_KINDS];
 };
 
-static volatile sig_atomic_t	got_term, got_hup;
+static volatile sig_atomic_t	got_term;
 
 static int64_t
 mono_ms(void)
@@ -139,18 +146,37 @@ rlog(struct rmcpd *d, int kind, int pri, const char *fmt, ...)
 }
 
 int
-rmcpd_reload(struct rmcpd *d)
+rmcpd_reload(struct rmcpd *d, int fd)
 {
 	char err[512];
+	int rc = 0;
 
 	if (rmcpd_db_load(&d->db, d->c, true, d->c->rmcp_auth != 0, err,
 	    sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping what was read before (a "
 		    "root-only file is read again by a restart)", err);
-		return -1;
+		rc = -1;
 	}
-	log_info("reloaded: %zu users from the passwd-file, %zu RMCP "
-	    "secrets", d->db.nusers, d->db.nsecrets);
+	if (fd != -1 && rmcpd_db_send(fd, &d->db, rc == 0) == -1)
+		return -1;
+	return rc;
+}
+
+/* The responder: a hand-off from the loader replaces the tables.
+ * Returns 0, or -1 when the loader is gone or sent garbage. */
+static int
+take_db(struct rmcpd *d, int fd)
+{
+	struct rmcpd_db db;
+	bool complete;
+
+	if (rmcpd_db_recv(fd, &db, &complete) == -1)
+		return -1;
+	rmcpd_db_free(&d->db);
+	d->db = db;
+	log_info("reloaded: %zu users, %zu RMCP secrets%s", d->db.nusers,
+	    d->db.nsecrets, complete ? "" : " (a file could not be read: "
+	    "its part as before)");
 	return 0;
 }
 
@@ -162,52 +188,59 @@ rmcpd_status(struct rmcpd *d, const char *name, bool name_ok,
 	char path[PARAM_PATH_MAX];
 	struct timespec now;
 	struct stat sb;
-	bool ok;
-	int e;
+	bool known, xbit, listed;
+	int r, e;
 
 	*a_r = *r_r = 0;
 	/* Every name goes through pop3d's validation before a path. */
-	if (!name_ok || !auth_valid_username(name, strlen(name)) ||
-	    rmcpd_db_lookup(&d->db, c, name, path,
-	    sizeof(path)) != 1) {
+	if (!name_ok || !auth_valid_username(name, strlen(name))) {
 		*why_r = "unknown user";
 		return;
 	}
+	/*
+	 * From here every valid name costs the same, known or not (no
+	 * enumeration by timing): one lookup in memory, one lstat (for an
+	 * unknown name, of its neighbour's maildrop: a fresh name's own
+	 * path would cost a directory search that a warm known one does
+	 * not), the consent test, the clock and the ages; only then is the
+	 * answer chosen.
+	 */
+	known = rmcpd_db_lookup(&d->db, name, path, sizeof(path)) == 1;
+	if (path[0] == '\0' && maildrop_expand(c->maildrop, name,
+	    RMCPD_DECOY_HOME, path, sizeof(path)) == -1)
+		snprintf(path, sizeof(path), "%s", RMCPD_DECOY_HOME);
 	/* lstat: a symbolic link is no maildrop to pop3d (O_NOFOLLOW). */
-	if (lstat(path, &sb) == -1) {
-		e = errno;
-		if (e == ENOENT || e == ENOTDIR) {
-			*why_r = "no maildrop";
-			return;
-		}
+	r = lstat(path, &sb);
+	e = errno;
+	if (r == -1)
+		memset(&sb, 0, sizeof(sb));
+	xbit = (c->rmcp_consent & RMCP_CONSENT_EXECBIT) != 0 &&
+	    (sb.st_mode & S_IXUSR) != 0;
+	listed = (c->rmcp_consent & RMCP_CONSENT_LIST) != 0 &&
+	    util_word_listed(c->rmcp_consent_users, name);
+	clock_gettime(CLOCK_REALTIME, &now);
+	rmcp_ages(&now, &sb.st_mtim, &sb.st_atim,
+	    c->rmcp_ages == RMCP_AGES_REAL, a_r, r_r);
+	if (!known)
+		*why_r = "unknown user";
+	else if (r == -1 && (e == ENOENT || e == ENOTDIR))
+		*why_r = "no maildrop";
+	else if (r == -1) {
 		rlog(d, RL_STAT, LOG_WARNING, "maildrop %s: %s%s", path,
 		    strerror(e), e == EACCES ? " (rmcpd needs search "
 		    "permission on every directory above it)" : "");
 		*why_r = "cannot stat the maildrop";
-		return;
-	}
-	if (!S_ISREG(sb.st_mode)) {
+	} else if (!S_ISREG(sb.st_mode))
 		*why_r = "not a regular file";
-		return;
-	}
-	if (sb.st_size == 0) {		/* D-R15 */
+	else if (sb.st_size == 0)		/* D-R15 */
 		*why_r = "empty maildrop";
+	else if (consent_needed && !xbit && !listed)
+		*why_r = "no consent";
+	else {
+		*why_r = rmcp_status_name(rmcp_reply_status(0, *a_r, *r_r));
 		return;
 	}
-	if (consent_needed) {
-		ok = ((c->rmcp_consent & RMCP_CONSENT_EXECBIT) != 0 &&
-		    (sb.st_mode & S_IXUSR) != 0) ||
-		    ((c->rmcp_consent & RMCP_CONSENT_LIST) != 0 &&
-		    util_word_listed(c->rmcp_consent_users, name));
-		if (!ok) {
-			*why_r = "no consent";
-			return;
-		}
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	rmcp_ages(&now, &sb.st_mtim, &sb.st_atim,
-	    c->rmcp_ages == RMCP_AGES_REAL, a_r, r_r);
-	*why_r = rmcp_status_name(rmcp_reply_status(0, *a_r, *r_r));
+	*a_r = *r_r = 0;
 }
 
 /* --- Secrets ------------------------------------------------------------ */
@@ -274,6 +307,8 @@ rmcpd_answer(struct rmcpd *d, const struct rmcp_addr *src, const void *buf,
 	uint32_t ar, rr;
 	bool ok;
 
+	/* Test build: the responder has a datagram from the network. */
+	sandbox_test_point();
 	rmcp_addr_str(src, addr, sizeof(addr));
 	if (rmcp_input(&d->st, src, buf, len, mono_ms(), &a) ==
 	    RMCP_ACT_VERIFY) {
@@ -631,19 +666,17 @@ serve_socket(struct rmcpd *d, const struct rmcpd_sock *s)
 static void
 on_signal(int sig)
 {
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
+	(void)sig;
+	got_term = 1;
 }
 
 int
-rmcpd_run(struct rmcpd *d, int idle_exit)
+rmcpd_run(struct rmcpd *d, int idle_exit, int ctlfd)
 {
-	struct pollfd pfd[PARAM_LISTEN_MAX];
+	struct pollfd pfd[PARAM_LISTEN_MAX + 1];
 	struct sigaction sa;
 	int64_t last = mono_ms();
-	size_t i;
+	size_t i, n;
 	int r;
 
 	memset(&sa, 0, sizeof(sa));
@@ -651,18 +684,22 @@ rmcpd_run(struct rmcpd *d, int idle_exit)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* The loader reloads; "kill -HUP" of every rmcpd reaches us too. */
+	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	while (!got_term) {
-		if (got_hup) {
-			got_hup = 0;
-			(void)rmcpd_reload(d);
-		}
 		for (i = 0; i < d->nsocks; i++) {
 			pfd[i].fd = d->socks[i].fd;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		r = poll(pfd, d->nsocks, 1000);
+		n = d->nsocks;
+		if (ctlfd != -1) {
+			pfd[n].fd = ctlfd;
+			pfd[n].events = POLLIN;
+			pfd[n++].revents = 0;
+		}
+		r = poll(pfd, n, 1000);
 		if (r == -1) {
 			if (errno != EINTR) {
 				log_warn("poll");
@@ -678,18 +715,44 @@ rmcpd_run(struct rmcpd *d, int idle_exit)
 			}
 			continue;
 		}
-		last = mono_ms();
 		for (i = 0; i < d->nsocks; i++) {
 			if ((pfd[i].revents & POLLNVAL) != 0) {
 				log_warnx("socket %d closed under rmcpd",
 				    pfd[i].fd);
 				return 1;
 			}
-			if ((pfd[i].revents & (POLLIN | POLLERR)) != 0)
+			if ((pfd[i].revents & (POLLIN | POLLERR)) != 0) {
+				last = mono_ms();
 				serve_socket(d, &d->socks[i]);
+			}
+		}
+		if (ctlfd != -1 && pfd[d->nsocks].revents != 0 &&
+		    take_db(d, ctlfd) == -1) {
+			log_warnx("the loader process is gone: exiting");
+			return 1;
 		}
 	}
 	return 0;
+}
+
+size_t
+rmcpd_socket_fds(const struct rmcpd *d, int *fds_r, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsocks && i < max; i++)
+		fds_r[i] = d->socks[i].fd;
+	return i;
+}
+
+void
+rmcpd_close_sockets(struct rmcpd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsocks; i++)
+		close(d->socks[i].fd);
+	d->nsocks = 0;
 }
 
 void
@@ -758,12 +821,9 @@ fail:
 void
 rmcpd_free(struct rmcpd *d)
 {
-	size_t i;
-
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nsocks; i++)
-		close(d->socks[i].fd);
+	rmcpd_close_sockets(d);
 	rmcpd_db_free(&d->db);
 	rmcp_state_free(&d->st);
 	free(d);

@@ -1,23 +1,31 @@
 /*
- * rmcpd_db.c: the users and secrets rmcpd knows.  Reads the passwd-file
+ * rmcpd_db.c: the users and secrets rmcpd knows, as one in-memory table
+ * each, so that answering a poll costs the same lookup for every name and
+ * needs no file (the responder's sandbox allows no open; an NSS look-up
+ * per poll also made unknown names 50 us slower than known ones).  The
+ * user table merges the databases of userdb in order, the first that
+ * knows a name deciding, as pop3d does: the passwd-file
  * ("name:hash:uid:gid[:maildrop]", the same file and rules as auth.c,
  * each line parsed by auth_parse_line: malformed lines skipped and
  * logged, the first line of a name wins, locked accounts and uid 0 are no
- * users) and the RMCP secrets file
- * ("name:crypt-hash") into sorted arrays, and finds a user's maildrop path
- * in the databases of userdb as pop3d does, with the same name validation
- * and template expansion.  Loading runs at start as root, before the
- * privileges are dropped, and again on SIGHUP as the unprivileged
- * rmcp_user (then only if the files are readable to it); lookups run as
- * rmcp_user.
+ * users) and the system accounts (getpwent: uid 0 and nologin shells are
+ * no users); each name maps to its maildrop path by the same template
+ * expansion.  The RMCP secrets file ("name:crypt-hash") is the second
+ * table.  Loading runs at start as root, before the privileges are
+ * dropped, and again on SIGHUP in rmcpd's loader process as the
+ * unprivileged rmcp_user (then only if the files are readable to it),
+ * which hands the tables to the confined responder over a socket
+ * (rmcpd_db_send, rmcpd_db_recv); lookups run in the responder.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <crypt.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +39,36 @@
 #include "rmcp.h"
 #include "util.h"
 
-#define RMCPD_NSS_BUF		16384
+/* The order of an entry: its database's place in userdb, then its line
+ * (or its place in the system's list) in that database. */
+#define RMCPD_RANK_SHIFT	40
+/* The line number of an order, for a log line. */
+#define RMCPD_LINENO(o)		((unsigned long long)((o) & \
+				    ((1ull << RMCPD_RANK_SHIFT) - 1)))
+/* The hand-off of the tables to the responder: a header, then the
+ * names, paths and hashes, each NUL-terminated. */
+#define RMCPD_DB_MAGIC		0x524d4442u	/* "RMDB" */
+#define RMCPD_DB_MAX		(256u << 20)	/* octets of a hand-off */
 
 struct rmcpd_user {
 	char		 name[RMCP_NAME_MAX + 1];
-	char		*path;		/* NULL: locked, uid 0, or no
-					   path: no usable user */
-	size_t		 line;		/* first line wins, as in auth.c */
+	char		*path;		/* NULL: locked, uid 0, nologin
+					   shell or no path: no usable user */
+	uint64_t	 line;		/* first wins, as in auth.c */
+	size_t		 decoy;		/* the nearest entry with a path
+					   (SIZE_MAX: none) */
 };
 
 struct rmcpd_secret {
 	char		 name[RMCP_NAME_MAX + 1];
 	char		*hash;
-	size_t		 line;
+	uint64_t	 line;
+};
+
+struct rmcpd_db_hdr {
+	uint32_t	 magic;
+	uint32_t	 complete;	/* 0: a reload that read not all */
+	uint64_t	 nusers, nsecrets, len;
 };
 /* --- The passwd-file and the secrets file ------------------------------ */
 
@@ -149,7 +174,7 @@ grow(void **arr, size_t n, size_t *cap, size_t sz)
 /* One secrets line into the growing array.  Returns 0, or -1 on a
  * malformed line (*why_r) or no memory (*why_r NULL). */
 static int
-add_secret(char *line, void **arr, size_t *n, size_t *cap, size_t lineno,
+add_secret(char *line, void **arr, size_t *n, size_t *cap, uint64_t lineno,
     const char **why_r)
 {
 	struct rmcpd_secret *s;
@@ -174,7 +199,7 @@ add_secret(char *line, void **arr, size_t *n, size_t *cap, size_t lineno,
  * into the growing array, parsed by auth.c.  Returns as add_secret. */
 static int
 add_user(const struct conf *c, char *line, size_t len, void **arr,
-    size_t *n, size_t *cap, size_t lineno, const char **why_r)
+    size_t *n, size_t *cap, uint64_t lineno, const char **why_r)
 {
 	struct auth_entry e;
 	struct rmcpd_user *u;
@@ -205,7 +230,7 @@ static int
 cmp_entry(const void *a, const void *b, size_t off)
 {
 	const char *na = a, *nb = b;
-	size_t la, lb;
+	uint64_t la, lb;
 	int r;
 
 	if ((r = strcmp(na, nb)) != 0)
@@ -225,13 +250,6 @@ static int
 cmp_secret(const void *a, const void *b)
 {
 	return cmp_entry(a, b, offsetof(struct rmcpd_secret, line));
-}
-
-static int
-cmp_name_user(const void *a, const void *b)
-{
-	return strcmp(((const struct rmcpd_user *)a)->name,
-	    ((const struct rmcpd_user *)b)->name);
 }
 
 static int
@@ -272,18 +290,49 @@ free_secrets(struct rmcpd_secret *s, size_t n)
 }
 
 /*
- * Reads the passwd-file (secrets false) or the secrets file into a sorted
- * array with one entry per name (the first line wins).  Malformed lines
- * are logged and skipped, as auth.c does.  Returns 0 / -1 with a reason.
+ * Sorts arr[0, *n) (users or secrets) by name and order and keeps the
+ * first entry of each name.
+ */
+static void
+sort_unique(void *arr, size_t *n, bool secrets)
+{
+	size_t sz, i, o;
+
+	sz = secrets ? sizeof(struct rmcpd_secret) : sizeof(struct rmcpd_user);
+	if (*n > 0)
+		qsort(arr, *n, sz, secrets ? cmp_secret : cmp_user);
+	for (i = o = 0; i < *n; i++) {
+		if (o > 0 && strcmp((char *)arr + (o - 1) * sz,
+		    (char *)arr + i * sz) == 0) {
+			if (secrets)
+				free_secrets_at(arr, i);
+			else
+				free(((struct rmcpd_user *)arr)[i].path);
+			continue;
+		}
+		if (o != i)
+			memcpy((char *)arr + o * sz, (char *)arr + i * sz, sz);
+		o++;
+	}
+	*n = o;
+}
+
+/*
+ * Appends the lines of the passwd-file (secrets false) or the secrets
+ * file to the growing array *arr (*n entries, room for *cap), each with
+ * the order rank:line.  Malformed lines are logged and skipped, as auth.c
+ * does.  Returns 0 / -1 with a reason (the entries appended so far stay
+ * for the caller to free).
  */
 static int
-load_file(const struct conf *c, const char *file, bool secrets, void **arr_r,
-    size_t *n_r, char *errstr_r, size_t errlen)
+load_file(const struct conf *c, const char *file, bool secrets,
+    uint64_t rank, void **arr, size_t *n, size_t *cap, char *errstr_r,
+    size_t errlen)
 {
 	const char *what = secrets ? "secrets file" : "passwd-file", *why;
-	size_t cap = 0, n = 0, lineno = 0, len, i, o, sz, lcap = 0;
+	size_t len, lcap = 0;
+	uint64_t lineno = rank << RMCPD_RANK_SHIFT;
 	char *line = NULL, *p;
-	void *arr = NULL;
 	ssize_t got;
 	FILE *fp;
 	int r, rc = -1;
@@ -303,23 +352,22 @@ load_file(const struct conf *c, const char *file, bool secrets, void **arr_r,
 			continue;
 		/* A secrets line is shorter, but the same bound serves. */
 		if (len > AUTH_LINE_MAX || memchr(line, '\0', len) != NULL) {
-			log_warnx("%s:%zu: malformed line skipped: too long or "
-			    "NUL byte", file, lineno);
+			log_warnx("%s:%llu: malformed line skipped: too long "
+			    "or NUL byte", file, RMCPD_LINENO(lineno));
 			continue;
 		}
 		if (secrets)
-			r = add_secret(line, &arr, &n, &cap, lineno, &why);
+			r = add_secret(line, arr, n, cap, lineno, &why);
 		else
-			r = add_user(c, line, len, &arr, &n, &cap, lineno,
-			    &why);
+			r = add_user(c, line, len, arr, n, cap, lineno, &why);
 		if (r == -1) {
 			if (why == NULL) {
 				snprintf(errstr_r, errlen, "%s: out of memory",
 				    file);
 				goto out;
 			}
-			log_warnx("%s:%zu: malformed line skipped: %s", file,
-			    lineno, why);
+			log_warnx("%s:%llu: malformed line skipped: %s", file,
+			    RMCPD_LINENO(lineno), why);
 		}
 	}
 	if (ferror(fp)) {
@@ -327,126 +375,197 @@ load_file(const struct conf *c, const char *file, bool secrets, void **arr_r,
 		    strerror(errno != 0 ? errno : EIO));
 		goto out;
 	}
-	sz = secrets ? sizeof(struct rmcpd_secret) : sizeof(struct rmcpd_user);
-	if (n > 0)
-		qsort(arr, n, sz, secrets ? cmp_secret : cmp_user);
-	/* Keep the first line of each name. */
-	for (i = o = 0; i < n; i++) {
-		if (o > 0 && strcmp((char *)arr + (o - 1) * sz,
-		    (char *)arr + i * sz) == 0) {
-			if (secrets)
-				free_secrets_at(arr, i);
-			else
-				free(((struct rmcpd_user *)arr)[i].path);
-			continue;
-		}
-		if (o != i)
-			memcpy((char *)arr + o * sz, (char *)arr + i * sz, sz);
-		o++;
-	}
-	n = o;
-	*arr_r = arr;
-	*n_r = n;
-	arr = NULL;
-	n = 0;
 	rc = 0;
 out:
 	if (line != NULL)
 		explicit_bzero(line, lcap);
 	free(line);
 	fclose(fp);
-	if (arr != NULL) {
-		if (secrets)
-			free_secrets(arr, n);
-		else
-			free_users(arr, n);
-	}
 	return rc;
+}
+
+/*
+ * Appends the system accounts (getpwent: every NSS source that lists
+ * its accounts) with the order rank:place.  uid 0 and the nologin_shells
+ * are no users, as for pop3d; names pop3d would refuse are left out.
+ * Returns 0 / -1 with a reason.
+ */
+static int
+load_system(const struct conf *c, uint64_t rank, void **arr, size_t *n,
+    size_t *cap, char *errstr_r, size_t errlen)
+{
+	char buf[PARAM_PATH_MAX];
+	struct rmcpd_user *u;
+	struct passwd *pw;
+	uint64_t k = rank << RMCPD_RANK_SHIFT;
+	size_t len;
+	int e;
+
+	setpwent();
+	for (;;) {
+		errno = 0;
+		if ((pw = getpwent()) == NULL)
+			break;
+		len = strlen(pw->pw_name);
+		if (len > RMCP_NAME_MAX ||
+		    !auth_valid_username(pw->pw_name, len))
+			continue;
+		if (grow(arr, *n, cap, sizeof(*u)) == -1) {
+			errno = ENOMEM;
+			break;
+		}
+		u = (struct rmcpd_user *)*arr + *n;
+		memcpy(u->name, pw->pw_name, len + 1);
+		u->line = ++k;
+		u->path = NULL;
+		(*n)++;
+		if (pw->pw_uid == 0 || auth_shell_refused(c, pw->pw_shell) ||
+		    maildrop_expand(c->maildrop, pw->pw_name, pw->pw_dir, buf,
+		    sizeof(buf)) == -1)
+			continue;
+		if ((u->path = strdup(buf)) == NULL) {
+			errno = ENOMEM;
+			break;
+		}
+	}
+	e = errno;
+	endpwent();
+	if (e != 0 && e != ENOENT) {
+		snprintf(errstr_r, errlen, "cannot list the system accounts: "
+		    "%s", strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* Points every user at the nearest entry with a path (the next one, or
+ * before the end the last one): what a poll for a name that has none,
+ * or is not there, stats instead. */
+static void
+set_decoys(struct rmcpd_user *u, size_t n)
+{
+	size_t i, near = SIZE_MAX;
+
+	for (i = n; i-- > 0; ) {
+		if (u[i].path != NULL)
+			near = i;
+		u[i].decoy = near;
+	}
+	for (i = 0, near = SIZE_MAX; i < n; i++) {
+		if (u[i].path != NULL)
+			near = i;
+		if (u[i].decoy == SIZE_MAX)
+			u[i].decoy = near;
+	}
+}
+
+/* The user table of c->userdb: each database in order, the first that
+ * knows a name deciding.  Returns 0 / -1 with a reason. */
+static int
+load_users(const struct conf *c, struct rmcpd_user **users_r, size_t *n_r,
+    char *errstr_r, size_t errlen)
+{
+	void *arr = NULL;
+	size_t i, n = 0, cap = 0;
+	bool system_done = false;
+	int rc = 0;
+
+	for (i = 0; i < c->nuserdb && rc == 0; i++) {
+		if (c->userdb[i] == USERDB_FILE)
+			rc = load_file(c, c->passwd_file, false, i, &arr, &n,
+			    &cap, errstr_r, errlen);
+		else if (!system_done) {
+			/* pam: the accounts are the system's, as pop3d
+			 * finds their home */
+			system_done = true;
+			rc = load_system(c, i, &arr, &n, &cap, errstr_r,
+			    errlen);
+		}
+	}
+	if (rc == -1) {
+		free_users(arr, n);
+		return -1;
+	}
+	sort_unique(arr, &n, false);
+	set_decoys(arr, n);
+	*users_r = arr;
+	*n_r = n;
+	return 0;
 }
 
 /* --- Lookups ----------------------------------------------------------- */
 
-
-
-/*
- * The maildrop path of name, looked up in the databases of userdb in
- * order as pop3d does (the first that knows the name decides).  Returns 1
- * with the path, 0 for no such (usable) user: a locked or uid 0 line of
- * the passwd-file ends the search, as it does for pop3d.  The shadow file is not
- * read (it is root's): a locked or expired system account still has a
- * maildrop status.
- */
 int
-rmcpd_db_lookup(const struct rmcpd_db *db, const struct conf *c,
-    const char *name, char *buf, size_t len)
+rmcpd_db_lookup(const struct rmcpd_db *db, const char *name, char *buf,
+    size_t len)
 {
-	struct rmcpd_user key, *u;
-	struct passwd pw, *pwp;
-	char nss[RMCPD_NSS_BUF];
-	size_t i;
-	int n;
+	const struct rmcpd_user *u, *v;
+	size_t lo = 0, hi = db->nusers, mid;
+	int r, n;
 
-	if (strlen(name) > RMCP_NAME_MAX)
+	if (len == 0)
 		return 0;
-	for (i = 0; i < c->nuserdb; i++) {
-		if (c->userdb[i] == USERDB_FILE) {
-			memset(&key, 0, sizeof(key));
-			memcpy(key.name, name, strlen(name) + 1);
-			/* One entry per name: any match is the first line. */
-			u = db->nusers == 0 ? NULL : bsearch(&key, db->users,
-			    db->nusers, sizeof(*u), cmp_name_user);
-			if (u == NULL)
-				continue;
-			if (u->path == NULL)
-				return 0;
-			n = snprintf(buf, len, "%s", u->path);
-			return n >= 0 && (size_t)n < len;
-		}
-		pwp = NULL;
-		if (getpwnam_r(name, &pw, nss, sizeof(nss), &pwp) != 0 ||
-		    pwp == NULL)
-			continue;
-		if (pw.pw_uid == 0 || auth_shell_refused(c, pw.pw_shell))
-			return 0;
-		return maildrop_expand(c->maildrop, name, pw.pw_dir, buf,
-		    len) == 0;
+	buf[0] = '\0';
+	if (strnlen(name, RMCP_NAME_MAX + 1) > RMCP_NAME_MAX ||
+	    db->nusers == 0)
+		return 0;
+	/* One entry per name, the database that decides; the same number
+	 * of steps for a name that is there and one that is not. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((r = strcmp(db->users[mid].name, name)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	if (lo == db->nusers)
+		lo--;
+	u = &db->users[lo];
+	/* Found, or the nearest maildrop, which an unknown name stats:
+	 * cold or warm in the cache as a real one is. */
+	v = u->path != NULL ? u : u->decoy != SIZE_MAX ?
+	    &db->users[u->decoy] : NULL;
+	if (v != NULL) {
+		n = snprintf(buf, len, "%s", v->path);
+		if (n < 0 || (size_t)n >= len)
+			buf[0] = '\0';
+	}
+	return strcmp(u->name, name) == 0 && u->path != NULL &&
+	    buf[0] != '\0';
 }
 
 int
 rmcpd_db_load(struct rmcpd_db *db, const struct conf *c, bool users,
     bool secrets, char *errstr_r, size_t errlen)
 {
+	struct rmcpd_user *ua;
 	char err[512];
-	void *arr;
-	size_t i, n;
+	void *arr = NULL;
+	size_t n = 0, cap = 0;
 	int rc = 0;
 
 	if (errlen > 0)
 		errstr_r[0] = '\0';
-	db->use_file = false;
-	for (i = 0; i < c->nuserdb; i++)
-		if (c->userdb[i] == USERDB_FILE)
-			db->use_file = true;
-	if (users && db->use_file) {
-		if (load_file(c, c->passwd_file, false, &arr, &n, err,
-		    sizeof(err)) == -1) {
+	if (users) {
+		if (load_users(c, &ua, &n, err, sizeof(err)) == -1) {
 			snprintf(errstr_r, errlen, "%s", err);
 			rc = -1;
 		} else {
 			free_users(db->users, db->nusers);
-			db->users = arr;
+			db->users = ua;
 			db->nusers = n;
 		}
 	}
 	if (secrets) {
-		if (load_file(c, c->rmcp_secrets_file, true, &arr, &n, err,
-		    sizeof(err)) == -1) {
+		n = 0;
+		if (load_file(c, c->rmcp_secrets_file, true, 0, &arr, &n, &cap,
+		    err, sizeof(err)) == -1) {
+			free_secrets(arr, n);
 			if (rc == 0)
 				snprintf(errstr_r, errlen, "%s", err);
 			rc = -1;
 		} else {
+			sort_unique(arr, &n, true);
 			free_secrets(db->secrets, db->nsecrets);
 			db->secrets = arr;
 			db->nsecrets = n;
@@ -476,4 +595,172 @@ rmcpd_db_free(struct rmcpd_db *db)
 	free_users(db->users, db->nusers);
 	free_secrets(db->secrets, db->nsecrets);
 	memset(db, 0, sizeof(*db));
+}
+
+/* --- The hand-off from the loader to the responder --------------------- */
+
+/* Reads (out false) or writes exactly len octets.  Returns 0, or -1 (the
+ * peer is gone, or an error). */
+static int
+xfer_full(int fd, void *buf, size_t len, bool out)
+{
+	char *p = buf;
+	ssize_t r;
+
+	while (len > 0) {
+		r = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Appends s with its NUL at *o of buf[0, len); false if it would not
+ * fit (the count before it was wrong: never). */
+static bool
+put_str(char *buf, size_t len, size_t *o, const char *s)
+{
+	size_t l = strlen(s) + 1;
+
+	if (l > len - *o)
+		return false;
+	memcpy(buf + *o, s, l);
+	*o += l;
+	return true;
+}
+
+int
+rmcpd_db_send(int fd, const struct rmcpd_db *db, bool complete)
+{
+	struct rmcpd_db_hdr h;
+	size_t i, len = 0, o = 0;
+	bool ok = true;
+	char *buf;
+	int rc;
+
+	/* name NUL, flag NUL, path NUL; name NUL, hash NUL */
+	for (i = 0; i < db->nusers; i++)
+		len += strlen(db->users[i].name) + 3 + (db->users[i].path ?
+		    strlen(db->users[i].path) + 1 : 0);
+	for (i = 0; i < db->nsecrets; i++)
+		len += strlen(db->secrets[i].name) +
+		    strlen(db->secrets[i].hash) + 2;
+	if (len > RMCPD_DB_MAX || (buf = malloc(len + 1)) == NULL) {
+		log_warnx("reload: %zu users and %zu secrets are too much to "
+		    "hand over", db->nusers, db->nsecrets);
+		return -1;
+	}
+	for (i = 0; ok && i < db->nusers; i++) {
+		ok = put_str(buf, len, &o, db->users[i].name) &&
+		    /* "+": a path follows; "-": no usable user */
+		    put_str(buf, len, &o, db->users[i].path ? "+" : "-") &&
+		    (db->users[i].path == NULL ||
+		    put_str(buf, len, &o, db->users[i].path));
+	}
+	for (i = 0; ok && i < db->nsecrets; i++)
+		ok = put_str(buf, len, &o, db->secrets[i].name) &&
+		    put_str(buf, len, &o, db->secrets[i].hash);
+	memset(&h, 0, sizeof(h));
+	h.magic = RMCPD_DB_MAGIC;
+	h.complete = complete ? 1 : 0;
+	h.nusers = db->nusers;
+	h.nsecrets = db->nsecrets;
+	h.len = o;
+	rc = !ok || xfer_full(fd, &h, sizeof(h), true) == -1 ||
+	    xfer_full(fd, buf, o, true) == -1 ? -1 : 0;
+	explicit_bzero(buf, o);
+	free(buf);
+	return rc;
+}
+
+/* The next NUL-terminated string of at most max octets at *o of
+ * buf[0, len), or NULL. */
+static const char *
+get_str(const char *buf, size_t len, size_t *o, size_t max)
+{
+	const char *s = buf + *o, *nul;
+
+	if (*o >= len || (nul = memchr(s, '\0', len - *o)) == NULL ||
+	    (size_t)(nul - s) > max)
+		return NULL;
+	*o += (size_t)(nul - s) + 1;
+	return s;
+}
+
+/* Parses a hand-off into db: names valid and strictly ascending (the
+ * lookups bsearch), every length bounded.  Returns 0 / -1. */
+static int
+parse_db(const char *buf, size_t len, const struct rmcpd_db_hdr *h,
+    struct rmcpd_db *db)
+{
+	const char *name, *flag, *v, *prev;
+	size_t o = 0;
+	uint64_t i;
+
+	if (h->nusers > len / 3 || h->nsecrets > len / 3 ||
+	    (db->users = calloc(h->nusers + 1, sizeof(*db->users))) == NULL ||
+	    (db->secrets = calloc(h->nsecrets + 1, sizeof(*db->secrets))) ==
+	    NULL)
+		return -1;
+	for (i = 0, prev = ""; i < h->nusers; i++, prev = name) {
+		if ((name = get_str(buf, len, &o, RMCP_NAME_MAX)) == NULL ||
+		    !auth_valid_username(name, strlen(name)) ||
+		    strcmp(prev, name) >= 0 ||
+		    (flag = get_str(buf, len, &o, 1)) == NULL)
+			return -1;
+		memcpy(db->users[i].name, name, strlen(name) + 1);
+		db->nusers++;
+		if (strcmp(flag, "-") == 0)
+			continue;
+		if (strcmp(flag, "+") != 0 || (v = get_str(buf, len, &o,
+		    PARAM_PATH_MAX - 1)) == NULL ||
+		    (db->users[i].path = strdup(v)) == NULL)
+			return -1;
+	}
+	set_decoys(db->users, db->nusers);
+	for (i = 0, prev = ""; i < h->nsecrets; i++, prev = name) {
+		if ((name = get_str(buf, len, &o, RMCP_NAME_MAX)) == NULL ||
+		    !auth_valid_username(name, strlen(name)) ||
+		    strcmp(prev, name) >= 0 || (v = get_str(buf, len, &o,
+		    CRYPT_OUTPUT_SIZE - 1)) == NULL ||
+		    (db->secrets[i].hash = strdup(v)) == NULL)
+			return -1;
+		memcpy(db->secrets[i].name, name, strlen(name) + 1);
+		db->nsecrets++;
+	}
+	return o == len ? 0 : -1;
+}
+
+int
+rmcpd_db_recv(int fd, struct rmcpd_db *db_r, bool *complete_r)
+{
+	struct rmcpd_db_hdr h;
+	struct rmcpd_db db;
+	char *buf;
+	int rc;
+
+	memset(&db, 0, sizeof(db));
+	if (xfer_full(fd, &h, sizeof(h), false) == -1)
+		return -1;
+	if (h.magic != RMCPD_DB_MAGIC || h.len > RMCPD_DB_MAX ||
+	    (buf = malloc(h.len + 1)) == NULL) {
+		log_warnx("reload: a malformed hand-off from the loader");
+		return -1;
+	}
+	rc = xfer_full(fd, buf, h.len, false);
+	if (rc == 0 && (rc = parse_db(buf, h.len, &h, &db)) == -1)
+		log_warnx("reload: a malformed hand-off from the loader");
+	explicit_bzero(buf, h.len);
+	free(buf);
+	if (rc == -1) {
+		rmcpd_db_free(&db);
+		return -1;
+	}
+	*db_r = db;
+	*complete_r = h.complete != 0;
+	return 0;
 }

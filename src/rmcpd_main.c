@@ -4,11 +4,16 @@
  * sockets (binds the rmcp_listen addresses, or takes the socket inetd
  * passes on descriptor 0, or the ones systemd passes), goes to the
  * background unless told not to, and drops to rmcp_user for good before it
- * reads a datagram; rmcpd.c does the rest.  Starts as root (to bind port
- * 50 and read root-only files), or as any user for tests: then it stays
- * that user.
+ * reads a datagram.  Then it splits in two: the responder (rmcpd.c) reads
+ * the network, confined by sandbox.c (no open, no socket, no kill); the
+ * loader keeps no network socket, reads the files again on SIGHUP, hands
+ * them to the responder, forwards SIGTERM and reports how the responder
+ * ended.  Starts as root (to bind port 50 and read root-only files), or
+ * as any user for tests: then it stays that user.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <pwd.h>
@@ -24,6 +29,7 @@
 #include "pop3.h"
 #include "privsep.h"
 #include "rmcp.h"
+#include "sandbox.h"
 #include "sd.h"
 #include "util.h"
 
@@ -32,6 +38,8 @@
  * new responder with the next one. */
 #define RMCPD_INETD_IDLE	600
 #define RMCPD_ERR_MAX		1024
+/* The responder's sockets and its channel to the loader. */
+#define RMCPD_KEEP_MAX		(PARAM_LISTEN_MAX + 1)
 
 static void __attribute__((noreturn))
 usage(void)
@@ -109,6 +117,113 @@ take_systemd(struct rmcpd *d, char *errstr_r, size_t errlen)
 	return n;
 }
 
+static void
+on_chld(int sig)
+{
+	(void)sig;	/* only so that a blocked SIGCHLD stays pending */
+}
+
+/* The responder's process: confined, then the loop.  Returns the exit
+ * status. */
+static int
+responder(struct rmcpd *d, int ctl, int idle_exit)
+{
+	int keep[RMCPD_KEEP_MAX];
+	char err[RMCPD_ERR_MAX];
+	size_t n;
+	int rc;
+
+	n = rmcpd_socket_fds(d, keep, PARAM_LISTEN_MAX);
+	keep[n++] = ctl;
+	sandbox_close_fds(keep, n);
+	if (sandbox_enter(SANDBOX_RMCPD, (unsigned int)n, err,
+	    sizeof(err)) == -1) {
+		log_warnx("responder sandbox: %s", err);
+		return 1;
+	}
+	if (write(ctl, "R", 1) != 1)
+		return 1;
+	rc = rmcpd_run(d, idle_exit, ctl);
+	rmcpd_log_stats(d);
+	rmcpd_free(d);
+	return rc;
+}
+
+/*
+ * Forks the responder and stays as its loader: SIGHUP reloads, SIGTERM
+ * and SIGINT are passed on, the responder's end is ours.  Returns the
+ * exit status.
+ */
+static int
+serve(struct rmcpd *d, const struct conf *c, int idle_exit)
+{
+	struct sigaction sa;
+	sigset_t set, old;
+	char why[128], ready;
+	int ctl[2], sig, status = 0;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) == -1) {
+		log_warn("socketpair");
+		return 1;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		return 1;
+	case 0:
+		close(ctl[0]);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGCHLD, &sa, NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		_exit(responder(d, ctl[1], idle_exit));
+	default:
+		break;
+	}
+	close(ctl[1]);
+	rmcpd_close_sockets(d);
+	/* One octet when the responder is confined and serving. */
+	if (read(ctl[0], &ready, 1) == 1) {
+		if (sd_notify_init())
+			(void)sd_notify_send("READY=1\nSTATUS=answering RMCP "
+			    "polls");
+		log_info("ready: %s mode, %s ages, consent by %s, as uid %lu, "
+		    "responder pid %ld", c->rmcp_auth ? "authenticated" :
+		    "unauthenticated", c->rmcp_ages == RMCP_AGES_REAL ?
+		    "real" : "obfuscated", c->rmcp_auth ? "secret" :
+		    c->rmcp_consent == RMCP_CONSENT_EXECBIT ? "exec-bit" :
+		    c->rmcp_consent == RMCP_CONSENT_LIST ? "list" :
+		    "exec-bit or list", (unsigned long)geteuid(), (long)pid);
+	}
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			(void)rmcpd_reload(d, ctl[0]);
+		else if (sig == SIGTERM || sig == SIGINT)
+			(void)kill(pid, SIGTERM);
+		else if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	close(ctl[0]);
+	if (WIFSIGNALED(status)) {
+		log_warnx("responder pid=%ld killed by %s", (long)pid,
+		    sandbox_signal_text(WTERMSIG(status), why, sizeof(why)));
+		return 1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -120,6 +235,8 @@ main(int argc, char *argv[])
 	bool as_root;
 	int ch, inetd = 0, fg = 0, test = 0, debug = 0, to_stderr = 0, n, rc;
 
+	/* Nothing whoever started us left open reaches the responder. */
+	sandbox_startup_fds();
 	while ((ch = getopt(argc, argv, "def:FitV")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -221,17 +338,7 @@ main(int argc, char *argv[])
 	}
 	if (chdir("/") == -1)
 		log_warn("chdir /");
-	if (sd_notify_init())
-		(void)sd_notify_send("READY=1\nSTATUS=answering RMCP polls");
-	log_info("ready: %s mode, %s ages, consent by %s, as uid %lu",
-	    conf.rmcp_auth ? "authenticated" : "unauthenticated",
-	    conf.rmcp_ages == RMCP_AGES_REAL ? "real" : "obfuscated",
-	    conf.rmcp_auth ? "secret" : conf.rmcp_consent ==
-	    RMCP_CONSENT_EXECBIT ? "exec-bit" : conf.rmcp_consent ==
-	    RMCP_CONSENT_LIST ? "list" : "exec-bit or list",
-	    (unsigned long)geteuid());
-	rc = rmcpd_run(d, inetd ? RMCPD_INETD_IDLE : 0);
-	rmcpd_log_stats(d);
+	rc = serve(d, &conf, inetd ? RMCPD_INETD_IDLE : 0);
 	log_info("exiting");
 	rmcpd_free(d);
 	return rc;

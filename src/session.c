@@ -29,6 +29,7 @@
 #include "pop2.h"
 #include "pop3.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "session.h"
 
 static int	listener_report_fd = -1;
@@ -318,7 +319,7 @@ master_authorize(struct session *s, pid_t child)
 {
 	struct privsep_creds cr;
 	char text[PARAM_RESP_MAX];
-	int v, status;
+	int v, status = 0;
 
 	for (;;) {
 		if (privsep_recv_creds(s->psfd, &cr) == -1) {
@@ -327,7 +328,19 @@ master_authorize(struct session *s, pid_t child)
 			while (waitpid(child, &status, 0) == -1 &&
 			    errno == EINTR)
 				;
-			return 0x100;
+			if (!WIFSIGNALED(status))
+				return 0x100;
+			/* It ends with _exit, never by a signal: it crashed,
+			 * or its sandbox killed it (SIGSYS).  The client
+			 * gets a clean refusal, not a silent close. */
+			log_warnx("pre-auth child pid=%ld killed by %s; "
+			    "closing the session", (long)child,
+			    sandbox_signal_text(WTERMSIG(status), text,
+			    sizeof(text)));
+			session_reply(s, "%s internal error; try again later",
+			    s->proto == PROTO_POP2 ? "-" : "-ERR [SYS/TEMP]");
+			iobuf_flush(&s->io);
+			return 1;
 		}
 		v = check_login(s, &cr, text, sizeof(text));
 		if (v == PRIVSEP_OK && iobuf_inject(&s->io, cr.pending,
@@ -407,7 +420,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 			close(listener_report_fd);
 			listener_report_fd = -1;
 		}
-		privsep_drop_preauth(pa);
+		privsep_drop_preauth(pa, rfd, wfd, s->psfd);
 		if (proto == PROTO_POP2)
 			pop2_auth_run(s);
 		pop3_auth_run(s);

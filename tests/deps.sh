@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="
 	gcc make pkg-config
-	libcrypt-dev libssl-dev libpam0g-dev
+	libcrypt-dev libssl-dev libpam0g-dev libseccomp-dev
 	check libsubunit-dev
 	clang libclang-rt-14-dev
 	fetchmail getmail6 procmail curl socat python3 strace

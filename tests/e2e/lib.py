@@ -35,6 +35,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.abspath(os.environ.get("POSTERN_E2E_BUILD", "build"))
 POP3D = os.path.join(BUILD, "pop3d")
+# The test build (make check-build): the same program with the test hooks
+# compiled in (POSTERN_TEST_CRASH_AT, POSTERN_TEST_SANDBOX_SYSCALL).  The
+# production pop3d has none: Server(hooks=True) runs this one.
+POP3D_TEST = os.path.join(BUILD, "pop3d-test")
 
 # Sanitizer builds are several times slower: scale the waits, not the
 # server's own timeouts.
@@ -722,8 +726,10 @@ class Server:
     """
 
     def __init__(self, test=None, users=None, conf=None, as_root=False,
-                 log_level="info"):
+                 log_level="info", hooks=False):
         self.test = test
+        # start, spawn_i and run_pop3d run pop3d-test with hooks=True
+        self.pop3d = POP3D_TEST if hooks else POP3D
         self.as_root = as_root
         self.owner = None if as_root else RUN_AS
         self.users = dict(users) if users is not None else \
@@ -850,7 +856,7 @@ class Server:
         logf = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [POP3D, "-f", self.conf_path, "-F"] + list(args),
+                [self.pop3d, "-f", self.conf_path, "-F"] + list(args),
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 start_new_session=True, env=self.env(env),
                 **self.popen_kw())
@@ -900,27 +906,33 @@ class Server:
             time.sleep(0.2 * SLOW)
         raise ProtocolError("login failed: %r" % last)
 
-    def spawn_i(self, env=None, args=("-e",)):
-        """Runs `pop3d -f CONF -i -e` on one end of a socketpair (as inetd
-        would); returns (client, process)."""
+    def spawn_i(self, env=None, args=("-e",), argv=None, stderr=None,
+                pass_fds=()):
+        """Runs `pop3d -f CONF -i -e` (or the command argv, as the
+        servers' user unless as_root) on one end of a socketpair (as inetd
+        would); returns (client, process).  Its stderr goes to a new log,
+        or to `stderr` (subprocess.PIPE, say); pass_fds as for Popen."""
         if not os.path.exists(self.conf_path):
             self.prepare([])
         a, b = socket.socketpair()
-        logf = open(self.new_log("pop3d-i"), "ab")
+        logf = open(self.new_log("pop3d-i"), "ab") if stderr is None \
+            else None
         try:
             p = subprocess.Popen(
-                [POP3D, "-f", self.conf_path, "-i"] + list(args),
-                stdin=b.fileno(), stdout=b.fileno(), stderr=logf,
+                argv or [self.pop3d, "-f", self.conf_path, "-i"] +
+                list(args), stdin=b.fileno(), stdout=b.fileno(),
+                stderr=logf or stderr, pass_fds=pass_fds,
                 start_new_session=True, env=self.env(env),
                 **self.popen_kw())
         finally:
-            logf.close()
+            if logf is not None:
+                logf.close()
             b.close()
         self.extra_procs.append(p)
         return Pop(a), p
 
     def run_pop3d(self, args, input=None, timeout=20, env=None):
-        return subprocess.run([POP3D] + list(args), input=input,
+        return subprocess.run([self.pop3d] + list(args), input=input,
                               capture_output=True, timeout=timeout * SLOW,
                               env=self.env(env), **self.popen_kw())
 
@@ -1140,8 +1152,9 @@ def main(argv):
         return 2
     build = os.path.abspath(argv[1])
     os.environ["POSTERN_E2E_BUILD"] = build
-    global BUILD, POP3D, SLOW, SANITIZED
+    global BUILD, POP3D, POP3D_TEST, SLOW, SANITIZED
     BUILD, POP3D = build, os.path.join(build, "pop3d")
+    POP3D_TEST = os.path.join(build, "pop3d-test")
     SANITIZED = "san" in os.path.basename(build)
     SLOW = 3.0 if ("san" in os.path.basename(build) or
                    os.environ.get("POSTERN_E2E_SLOW")) else 1.0

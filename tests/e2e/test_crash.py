@@ -9,6 +9,8 @@ N:K fires at the K-th time step N is reached: 5:2 is halfway through the
 in-place rewrite ("killed mid-write"), at a 4 KiB boundary of the file as
 a real kill -9 stops a write, so the messages are large enough for the
 rewritten region to span several blocks.
+The hook exists only in the test build (pop3d-test, lib.Server(hooks=True));
+the production pop3d ignores the variable (test_sandbox.py checks that).
 Each session runs as `pop3d -i` on a socketpair so that only the crashing
 one has the variable.  Then a normal login must show exactly the undeleted
 messages (all of them if the crash came before the commit, N <= 4) plus
@@ -101,7 +103,7 @@ class CrashTest(unittest.TestCase):
 
     def test_crash_every_step(self):
         for step in ("1", "2", "3", "4", "5", "5:2", "6", "7", "8", "9"):
-            with self.subTest(step=step), lib.Server(self) as s:
+            with self.subTest(step=step), lib.Server(self, hooks=True) as s:
                 tag = "crash%s" % step.replace(":", "-")
                 mb = lib.Mbox([lib.simple_message(i, tag, body_lines=120)
                                for i in range(1, 11)])
@@ -135,7 +137,8 @@ class CrashTest(unittest.TestCase):
     def test_own_stale_dotlock(self):
         """After a crash the next session breaks the dead session's dotlock
         at once (its pid is gone) instead of waiting for it to age."""
-        with lib.Server(self, conf={"lock_timeout": "10"}) as s:
+        with lib.Server(self, conf={"lock_timeout": "10"},
+                        hooks=True) as s:
             mb = lib.simple_mbox(10, "stale")
             s.put_mbox(mb.data())
             s.prepare()

@@ -41,8 +41,9 @@ OLD = b"\0" * 7 + b"\x01" + b"\0" * 4   # obfuscated (0, 1, 0)
 SECRET = "s3cret-rmcp"
 
 
-def rmcpd_path():
-    return os.path.join(lib.BUILD, "rmcpd")
+def rmcpd_path(hooks=False):
+    """The production rmcpd, or the test build's (test hooks in)."""
+    return os.path.join(lib.BUILD, "rmcpd-test" if hooks else "rmcpd")
 
 
 def rmcp_path():
@@ -131,10 +132,11 @@ class Udp:
 class Rmcpd:
     """rmcpd on a lib.Server's configuration (same file as pop3d)."""
 
-    def __init__(self, test, srv, conf=None, as_root=False):
+    def __init__(self, test, srv, conf=None, as_root=False, hooks=False):
         self.test = test
         self.srv = srv
         self.as_root = as_root
+        self.hooks = hooks
         self.port = free_udp_port()
         self.proc = None
         self.log_path = None
@@ -170,7 +172,8 @@ class Rmcpd:
         kw = {} if self.as_root else self.srv.popen_kw()
         try:
             return subprocess.Popen(
-                (cmd or []) + [rmcpd_path(), "-f", self.srv.conf_path] +
+                (cmd or []) + [rmcpd_path(self.hooks), "-f",
+                               self.srv.conf_path] +
                 list(args), stdin=stdin, stdout=logf, stderr=logf,
                 start_new_session=True, env=self.srv.env(env), **kw)
         finally:

@@ -27,7 +27,7 @@ CFLAGS=(-std=c99 -g -O1 -fno-omit-frame-pointer -Iinclude -D_GNU_SOURCE
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 	-Wpointer-arith -Wcast-qual -Wformat=2 -Wwrite-strings
 	"-fsanitize=address,undefined" -fno-sanitize-recover=all)
-LIBS=(-lcrypt -lcrypto)
+LIBS=(-lcrypt -lcrypto -lseccomp)
 
 usage() {
 	echo "usage: $0 [run SECONDS]" >&2

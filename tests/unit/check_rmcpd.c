@@ -7,6 +7,7 @@
  * maildrop times after a POP session (src/maildrop.c) that keep RMCP's
  * "new" and "old" true.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -280,7 +281,7 @@ START_TEST(test_responder_files)
 	ck_assert_ptr_nonnull(rd = rmcpd_new(&rc, err, sizeof(err)));
 	/* A reload that fails keeps what it had. */
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmcpd_reload(rd), -1);
+	ck_assert_int_eq(rmcpd_reload(rd, -1), -1);
 	put("alice", mail, 0700);
 	ck_assert_int_eq(status_of("alice", 4000, "good"), RMCP_NEW);
 	rmcpd_free(rd);
@@ -294,6 +295,159 @@ START_TEST(test_responder_files)
 	ck_assert_ptr_nonnull(rd = rmcpd_new(&rc, err, sizeof(err)));
 	ck_assert_int_eq(status_of("root", 4000, NULL), RMCP_NONE);
 	rmcpd_free(rd);
+}
+END_TEST
+
+/* --- The user table: databases merged, lookups, the hand-off ------------ */
+
+/* A db from a passwd-file with alice and "daemon" (an own maildrop), and
+ * the system accounts (every Debian system has root, daemon and bin),
+ * in the order first, second. */
+static void
+merged_db(struct rmcpd_db *db, int first, int second)
+{
+	char pw[1024], hash[256], err[512];
+
+	ck_assert_int_eq(auth_make_hash("good", hash, sizeof(hash)), 0);
+	snprintf(pw, sizeof(pw), "alice:%s:1000:1000\n"
+	    "daemon:%s:1001:1000:/elsewhere/daemon\n", hash, hash);
+	put("passwd", pw, 0600);
+	conf_default(&rc);
+	snprintf(rc.passwd_file, sizeof(rc.passwd_file), "%s/passwd", dir);
+	snprintf(rc.maildrop, sizeof(rc.maildrop), "%s/%%u", dir);
+	rc.nologin_shells[0] = '\0';		/* nologin_shells = none */
+	rc.userdb[0] = first;
+	rc.userdb[1] = second;
+	rc.nuserdb = 2;
+	memset(db, 0, sizeof(*db));
+	ck_assert_msg(rmcpd_db_load(db, &rc, true, false, err,
+	    sizeof(err)) == 0, "load: %s", err);
+}
+
+static void
+want_path(const struct rmcpd_db *db, const char *name, const char *want)
+{
+	char buf[PARAM_PATH_MAX], exp[sizeof(dir) + 64];
+
+	if (want == NULL) {
+		ck_assert_int_eq(rmcpd_db_lookup(db, name, buf, sizeof(buf)),
+		    0);
+		return;
+	}
+	if (want[0] != '/')
+		snprintf(exp, sizeof(exp), "%s/%s", dir, want);
+	else
+		snprintf(exp, sizeof(exp), "%s", want);
+	ck_assert_int_eq(rmcpd_db_lookup(db, name, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, exp);
+}
+
+START_TEST(test_db_merged)
+{
+	struct rmcpd_db db;
+	char buf[PARAM_PATH_MAX];
+
+	/* The first database that knows a name decides. */
+	merged_db(&db, USERDB_FILE, USERDB_SYSTEM);
+	want_path(&db, "alice", "alice");
+	want_path(&db, "daemon", "/elsewhere/daemon");
+	want_path(&db, "bin", "bin");
+	want_path(&db, "root", NULL);			/* uid 0 */
+	rmcpd_db_free(&db);
+	merged_db(&db, USERDB_SYSTEM, USERDB_FILE);
+	want_path(&db, "daemon", "daemon");
+	want_path(&db, "alice", "alice");
+	/* A refused shell is no user, and no other database is asked. */
+	rmcpd_db_free(&db);
+	merged_db(&db, USERDB_SYSTEM, USERDB_FILE);
+	snprintf(rc.nologin_shells, sizeof(rc.nologin_shells), "%s",
+	    "/usr/sbin/nologin");
+	ck_assert_int_eq(rmcpd_db_load(&db, &rc, true, false, buf,
+	    sizeof(buf)), 0);
+	want_path(&db, "daemon", NULL);
+	/* An unknown name gets a neighbour's path to stat, never its own
+	 * (a directory search a known one does not cost). */
+	ck_assert_int_eq(rmcpd_db_lookup(&db, "zzz-no-such-user", buf,
+	    sizeof(buf)), 0);
+	ck_assert(buf[0] == '\0' || strstr(buf, "zzz") == NULL);
+	ck_assert_int_eq(rmcpd_db_lookup(&db, "alicf", buf, sizeof(buf)), 0);
+	ck_assert_int_gt(strlen(buf), 0);
+	rmcpd_db_free(&db);
+}
+END_TEST
+
+/* The bytes rmcpd_db_send writes for db. */
+static size_t
+sent_bytes(const struct rmcpd_db *db, char *buf, size_t len)
+{
+	int sp[2];
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(rmcpd_db_send(sp[0], db, true), 0);
+	close(sp[0]);
+	n = read(sp[1], buf, len);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, (ssize_t)len);
+	close(sp[1]);
+	return (size_t)n;
+}
+
+/* rmcpd_db_recv of raw bytes (cut to len). */
+static int
+recv_bytes(const char *buf, size_t len, struct rmcpd_db *db)
+{
+	bool complete;
+	int sp[2], r;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(write(sp[0], buf, len), (ssize_t)len);
+	close(sp[0]);
+	memset(db, 0, sizeof(*db));
+	r = rmcpd_db_recv(sp[1], db, &complete);
+	close(sp[1]);
+	return r;
+}
+
+START_TEST(test_db_handoff)
+{
+	struct rmcpd_db db, got;
+	static char raw[65536], bad[65536];
+	size_t n;
+	char *p;
+
+	responder(true, RMCP_AGES_OBFUSCATED, RMCP_CONSENT_EXECBIT, "");
+	rmcpd_free(rd);
+	merged_db(&db, USERDB_FILE, USERDB_SYSTEM);
+	ck_assert_int_eq(rmcpd_db_load(&db, &rc, false, true, raw,
+	    sizeof(raw)), -1);			/* no rmcp_secrets_file */
+	snprintf(rc.rmcp_secrets_file, sizeof(rc.rmcp_secrets_file),
+	    "%s/secrets", dir);
+	ck_assert_int_eq(rmcpd_db_load(&db, &rc, false, true, raw,
+	    sizeof(raw)), 0);
+	n = sent_bytes(&db, raw, sizeof(raw));
+	ck_assert_int_eq(recv_bytes(raw, n, &got), 0);
+	ck_assert_uint_eq(got.nusers, db.nusers);
+	ck_assert_uint_eq(got.nsecrets, 2);	/* alice, carol */
+	want_path(&got, "alice", "alice");
+	want_path(&got, "daemon", "/elsewhere/daemon");
+	want_path(&got, "root", NULL);
+	ck_assert_str_eq(rmcpd_db_secret(&got, "carol"),
+	    rmcpd_db_secret(&db, "carol"));
+	ck_assert_ptr_null(rmcpd_db_secret(&got, "bob"));
+	rmcpd_db_free(&got);
+	/* Cut short, or names out of order: refused, nothing kept. */
+	ck_assert_int_eq(recv_bytes(raw, n - 1, &got), -1);
+	ck_assert_int_eq(recv_bytes(raw, 8, &got), -1);
+	memcpy(bad, raw, n);
+	ck_assert_ptr_nonnull(p = memmem(bad, n, "daemon", 7));
+	memcpy(p, "aaaaaa", 6);			/* after alice: unsorted */
+	ck_assert_int_eq(recv_bytes(bad, n, &got), -1);
+	ck_assert_ptr_null(got.users);
+	memcpy(bad, raw, n);
+	bad[0] ^= 1;				/* the magic */
+	ck_assert_int_eq(recv_bytes(bad, n, &got), -1);
+	rmcpd_db_free(&db);
 }
 END_TEST
 
@@ -495,6 +649,8 @@ rmcpd_suite(void)
 	tcase_add_test(resp, test_responder_consent_ages);
 	tcase_add_test(resp, test_responder_auth);
 	tcase_add_test(resp, test_responder_files);
+	tcase_add_test(resp, test_db_merged);
+	tcase_add_test(resp, test_db_handoff);
 	suite_add_tcase(s, resp);
 
 	tcase_add_checked_fixture(conf, setup, teardown);

@@ -215,6 +215,9 @@ main(int argc, char *argv[])
 		    PROTO_POP3, STDIN_FILENO, STDOUT_FILENO);
 	}
 
+	/* Measure the hash methods once, before the pid file and the signal
+	 * handlers exist: the sessions inherit the costs. */
+	auth_prepare(&conf);
 	(void)sd_notify_init();
 	if (as_daemon && daemon_pidfile_open(conf.pid_file, err,
 	    sizeof(err)) == -1) {
@@ -240,7 +243,5 @@ main(int argc, char *argv[])
 	lo.daemon = as_daemon;
 	lo.debug = debug != 0;
 	lo.conf_missing_ok = file == NULL;
-	/* Measure the hash methods once: the sessions inherit the costs. */
-	auth_prepare(&conf);
 	return listener_run(&conf, &pa, &lo);
 }

@@ -524,3 +524,42 @@ out:
 	lock_mbox_release(&ml);
 	return r;
 }
+
+int
+maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
+{
+	char err[MD_ERR_MAX];
+	struct mbox_lock ml;
+	int r;
+
+	if (md->fd < 0) {
+		/* The session never had a file to rewrite. */
+		util_seterr(errstr_r, errlen, "no maildrop file, nothing to "
+		    "recover");
+		return MD_OK;
+	}
+	/* The dead session's dotlock names a pid that is gone on this host:
+	 * lock.c removes it at once (the caller has reaped that pid). */
+	r = lock_mbox(&ml, md->fd, md->path, &md->lock, err, sizeof(err));
+	if (r != LOCK_OK) {
+		util_seterr(errstr_r, errlen, "%s", r == LOCK_BUSY ?
+		    "locked by another program past the lock timeout; the "
+		    "next session recovers it" : err);
+		return r == LOCK_BUSY ? MD_INUSE : MD_TEMP;
+	}
+	r = journal_recover(md->fd, md->path, err, sizeof(err));
+	lock_mbox_release(&ml);
+	switch (r) {
+	case 1:
+		util_seterr(errstr_r, errlen, "completed the interrupted "
+		    "update");
+		return MD_OK;
+	case 0:
+		util_seterr(errstr_r, errlen, "no committed update to "
+		    "complete; lock released");
+		return MD_OK;
+	default:
+		util_seterr(errstr_r, errlen, "recovery failed: %s", err);
+		return MD_TEMP;
+	}
+}

@@ -1,0 +1,228 @@
+/*
+ * check_recover.c: maildrop_recover(), as the per-connection master uses
+ * it: the maildrop is opened and burst, a forked "session process" runs
+ * UPDATE and is killed at a journal step (POSTERN_TEST_CRASH_AT), and the
+ * parent, still holding the open maildrop, recovers it at once: all
+ * messages (a kill before the commit) or exactly the survivors, no
+ * dotlock, no journal.  Also: nothing to do, the mbox lock held by a live
+ * process, no maildrop file.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maildrop.h"
+#include "testutil.h"
+
+#define NMSG		6
+#define TEXT_MAX	256
+#define DELETED		((1u << 0) | (1u << 3))	/* messages 1 and 4 */
+
+static char dir[512], mbox[600];
+static char texts[NMSG][TEXT_MAX];
+static struct lock_conf lc;
+
+static void
+setup(void)
+{
+	int i;
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
+	for (i = 0; i < NMSG; i++)
+		snprintf(texts[i], TEXT_MAX,
+		    "From sender%d@example.org Thu Nov 23 10:%02d:00 2023\n"
+		    "Subject: message %d\n"
+		    "\n"
+		    "body of message %d, long enough to be rewritten\n"
+		    "\n", i, i, i, i);
+	lock_conf_default(&lc);
+	lc.timeout = 1;
+}
+
+static void
+teardown(void)
+{
+	tu_rmtree(dir);
+}
+
+/* The messages whose bit is set in mask, concatenated (malloc'd). */
+static char *
+concat(unsigned mask, size_t *len_r)
+{
+	char *b = calloc(1, NMSG * TEXT_MAX + 1);
+	size_t len = 0;
+	int i;
+
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < NMSG; i++)
+		if (mask & (1u << i)) {
+			memcpy(b + len, texts[i], strlen(texts[i]));
+			len += strlen(texts[i]);
+		}
+	*len_r = len;
+	return b;
+}
+
+static void
+assert_file(unsigned mask)
+{
+	size_t len, glen;
+	char *want = concat(mask, &len), *got = tu_read_file(mbox, &glen);
+
+	ck_assert_msg(glen == len && memcmp(got, want, len) == 0,
+	    "maildrop holds %zu bytes, expected %zu", glen, len);
+	free(want);
+	free(got);
+}
+
+/* Dotlocks and journals left in the test directory (named if show). */
+static int
+leftovers(bool show)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".lock") != NULL ||
+		    strstr(e->d_name, ".journal") != NULL) {
+			if (show)
+				fprintf(stderr, "check_recover: left: %s\n",
+				    e->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+static void
+open_box(struct maildrop *md)
+{
+	char err[256];
+	size_t len;
+	char *b = concat((1u << NMSG) - 1, &len);
+	int i;
+
+	tu_write_file(mbox, b, len);
+	free(b);
+	ck_assert_int_eq(maildrop_open(md, mbox, &lc, false, err,
+	    sizeof(err)), MD_OK);
+	ck_assert_uint_eq(md->scan.count, NMSG);
+	for (i = 0; i < NMSG; i++)
+		if (DELETED & (1u << i)) {
+			md->deleted[i] = true;
+			md->ndeleted++;
+		}
+}
+
+static const char *const steps[] = {
+	"1", "2", "4", "5", "5:2", "6", "7", "8", "9"
+};
+
+START_TEST(test_recover_after_kill)
+{
+	struct maildrop md;
+	char err[256];
+	pid_t pid;
+	int status;
+	bool early = steps[_i][0] <= '4' && steps[_i][1] == '\0';
+
+	open_box(&md);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("POSTERN_TEST_CRASH_AT", steps[_i], 1);
+		(void)maildrop_update(&md, err, sizeof(err));
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "step %s: the session was not killed", steps[_i]);
+	ck_assert_int_gt(leftovers(false), 0);	/* at least its dotlock */
+
+	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
+	if (early)
+		ck_assert_msg(strstr(err, "no committed update") != NULL,
+		    "step %s: %s", steps[_i], err);
+	else
+		ck_assert_msg(strstr(err, "completed") != NULL, "step %s: %s",
+		    steps[_i], err);
+	maildrop_close(&md);
+	assert_file(early ? (1u << NMSG) - 1 : ((1u << NMSG) - 1) & ~DELETED);
+	ck_assert_int_eq(leftovers(true), 0);
+}
+END_TEST
+
+START_TEST(test_recover_nothing_to_do)
+{
+	struct maildrop md;
+	char err[256];
+
+	open_box(&md);
+	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
+	ck_assert_msg(strstr(err, "no committed update") != NULL, "%s", err);
+	maildrop_close(&md);
+	assert_file((1u << NMSG) - 1);
+	ck_assert_int_eq(leftovers(true), 0);
+}
+END_TEST
+
+/* A dotlock of a live process (ours) is not stale: nothing is touched
+ * and the next session recovers. */
+START_TEST(test_recover_lock_held)
+{
+	struct maildrop md;
+	char err[256], lock[700], content[64];
+
+	open_box(&md);
+	snprintf(lock, sizeof(lock), "%s.lock", mbox);
+	snprintf(content, sizeof(content), "%ld localhost\n", (long)getpid());
+	tu_write_file(lock, content, strlen(content));
+	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_INUSE);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	maildrop_close(&md);
+	assert_file((1u << NMSG) - 1);
+}
+END_TEST
+
+START_TEST(test_recover_no_file)
+{
+	struct maildrop md;
+	char err[256];
+
+	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
+	    sizeof(err)), MD_OK);
+	ck_assert_int_eq(md.fd, -1);
+	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
+	maildrop_close(&md);
+	ck_assert_int_eq(access(mbox, F_OK), -1);
+}
+END_TEST
+
+static Suite *
+recover_suite(void)
+{
+	Suite *s = suite_create("recover");
+	TCase *tc = tcase_create("recover");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_recover_after_kill, 0,
+	    (int)(sizeof(steps) / sizeof(steps[0])));
+	tcase_add_test(tc, test_recover_nothing_to_do);
+	tcase_add_test(tc, test_recover_lock_held);
+	tcase_add_test(tc, test_recover_no_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TU_MAIN(recover_suite)

@@ -251,6 +251,8 @@ p2_fold(void *ctx, int argc, char **argv)
 		session_reply(s, "#0 messages: %s", why);
 		return CMD_CONTINUE;
 	}
+	/* Before any lock is taken: the master recovers this one if we die. */
+	(void)session_selecting(s, path);
 	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
 	    sizeof(err));
 	if (r != MD_OK) {

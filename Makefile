@@ -14,6 +14,8 @@ SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+# The per-user state directories (journals) live in $(LOCALSTATEDIR)/lib/postern.
+LOCALSTATEDIR	?= /var
 DOCDIR		?= $(PREFIX)/share/doc/postern
 # /usr/local/lib/systemd/system and /usr/lib/systemd/system are both in
 # systemd's search path for system units.
@@ -25,7 +27,8 @@ CFLAGS		?= -O2 -g
 WARN		 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
 		   -Wwrite-strings -Werror
-CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\"
+CPPFLAGS	+= -Iinclude -D_GNU_SOURCE -DSYSCONFDIR=\"$(SYSCONFDIR)\" \
+		   -DLOCALSTATEDIR=\"$(LOCALSTATEDIR)\"
 LIBS		 = -lcrypt -lcrypto
 CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -119,6 +122,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/pam.d $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -d -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/postern
 	install -m 0755 $(B)/pop3d $(DESTDIR)$(SBINDIR)/pop3d
 	install -m 0644 man/pop3d.8 $(DESTDIR)$(MANDIR)/man8/pop3d.8
 	install -m 0755 $(B)/rmcpd $(DESTDIR)$(SBINDIR)/rmcpd

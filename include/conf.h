@@ -79,6 +79,10 @@ struct conf {
 	char	 mail_group[PARAM_CONF_STR];	/* group the session keeps for
 						   dotlocks in the spool;
 						   "" = none; default mail */
+	char	 state_dir[PARAM_PATH_MAX];	/* per-user state (journals):
+						   <state_dir>/<user>/;
+						   default LOCALSTATEDIR
+						   /lib/postern */
 
 	/* The standalone listener. */
 	int	 max_sessions;			/* in all, default 200 */

@@ -1,18 +1,21 @@
 /*
- * lock.h: the two maildrop locks of design.md §2.
- *  - the short mbox lock: fcntl F_SETLK on the mbox, then the NFS-safe
- *    <mbox>.lock dotlock (Debian policy's order; configurable), bounded
- *    non-blocking retries with backoff;
- *  - the session lock: an fcntl lock on a separate file held for the whole
- *    POP session, so two sessions never interleave while MDAs keep
- *    delivering.
- * Runs in the session process as the mail user.
+ * lock.h: the mbox lock of design.md §2: fcntl F_SETLK on the mbox, then
+ * the NFS-safe <mbox>.lock dotlock (Debian policy's order; configurable),
+ * bounded non-blocking retries with backoff.  Every dotlock operation is
+ * made relative to the maildrop's directory fd, obtained by a confined
+ * walk (safeopen.h), with *at() calls that never follow a link; the mail
+ * group is switched on only around creating, linking and unlinking a
+ * dotlock in the spool directory.  (The session lock is an flock() on the
+ * maildrop itself: maildrop.c.)  Runs in the session process as the mail
+ * user; lock_unplant() in the root master before it drops.
  */
 #ifndef POSTERN_LOCK_H
 #define POSTERN_LOCK_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "params.h"
 
@@ -26,12 +29,35 @@ struct lock_conf {
 				   stale (when the fcntl lock can be had) */
 };
 
+/* What is locked, and who may own a dotlock we respect. */
+struct lock_target {
+	int		 fd;		/* the open mbox */
+	int		 dirfd;		/* its directory (a confined open) */
+	const char	*dir;		/* that directory's path, for messages */
+	const char	*name;		/* the mbox's name in dirfd */
+	bool		 spool;		/* a spool directory: dotlocks are made
+					   and removed with the mail group */
+	uid_t		 uid;		/* the user */
+	gid_t		 mail_gid;	/* (gid_t)-1: none */
+};
+
 struct mbox_lock {
 	int	 fd;		/* the mbox, opened by the caller */
+	int	 dirfd;		/* its directory, owned by the caller */
+	bool	 spool;
+	uid_t	 uid;
+	gid_t	 mail_gid;	/* vouches for a dotlock's maker; -1 where
+				   the directory gives every file that
+				   group (set-gid to it) */
 	bool	 have_fcntl;
 	bool	 have_dotlock;
+	bool	 empty_dotlock;	/* made without content (a full disk) */
+	bool	 planted;	/* an untrusted dotlock stands in its place */
+	dev_t	 lock_dev;	/* of our dotlock */
+	ino_t	 lock_ino;
 	int	 order[2];	/* as taken, for release in reverse */
-	char	 dotlock[PARAM_PATH_MAX];
+	char	 dotlock[NAME_MAX + 1];		/* "<mbox>.lock" in dirfd */
+	char	 shown[PARAM_PATH_MAX];		/* its path, for messages */
 };
 
 /* Results of the acquiring functions. */
@@ -44,11 +70,21 @@ void	lock_conf_default(struct lock_conf *c);
 int	lock_conf_parse_order(struct lock_conf *c, const char *s);
 
 /*
- * Takes the mbox lock on fd (the open maildrop at path) by c's methods in
- * c's order.  Returns LOCK_OK (l filled), LOCK_BUSY or LOCK_ERROR.  On
- * failure nothing is held.
+ * Takes the mbox lock on t->fd by c's methods in c's order.  The dotlock
+ * "<t->name>.lock" is made in t->dirfd (unique temp file, linkat, link
+ * count); when the disk is full (ENOSPC, EDQUOT) an empty dotlock is made
+ * directly (O_CREAT | O_EXCL), judged stale by its age alone.  An existing
+ * dotlock is respected only when it belongs to root, to the user or to
+ * the mail group (unless the directory is set-gid to the mail group, which
+ * then proves nothing); any other one was planted: it is removed where we
+ * may,
+ * and where we may not (a sticky spool) we go on with the fcntl lock alone
+ * when that is among c's methods (the planted file keeps dotlock users out
+ * meanwhile), else LOCK_BUSY.  Returns LOCK_OK (l filled; t->dirfd must
+ * stay open until the release), LOCK_BUSY or LOCK_ERROR.  On failure
+ * nothing is held.
  */
-int	lock_mbox(struct mbox_lock *l, int fd, const char *path,
+int	lock_mbox(struct mbox_lock *l, const struct lock_target *t,
 	    const struct lock_conf *c, char *errstr_r, size_t errlen);
 /* Refreshes the dotlock's mtime during long updates. */
 void	lock_mbox_touch(struct mbox_lock *l);
@@ -56,13 +92,14 @@ void	lock_mbox_touch(struct mbox_lock *l);
 void	lock_mbox_release(struct mbox_lock *l);
 
 /*
- * Takes the session lock file at path (created 0600 if missing; must be a
- * regular file owned by the caller's euid, never a symlink).  Returns the
- * held fd (>= 0), or -1 with *busy_r true if another session holds it, or
- * -1 with *busy_r false and a reason on error.
+ * In the root master before the drop: removes "<name>.lock" from dirfd
+ * (dir for the log) when it is owned neither by root nor by uid and its
+ * group is not mail_gid - planted by another local user in a sticky spool,
+ * where the session could not remove it.  Returns 1 if one was removed,
+ * 0 if there was none to remove, -1 on error (logged; the session goes on
+ * and decides).
  */
-int	lock_session(const char *path, bool *busy_r, char *errstr_r,
-	    size_t errlen);
-void	lock_session_release(int fd);
+int	lock_unplant(int dirfd, const char *dir, const char *name, uid_t uid,
+	    gid_t mail_gid);
 
 #endif

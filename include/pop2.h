@@ -72,6 +72,18 @@ int	pop2_helo_split(const char *arg, char *user_r, size_t userlen,
  */
 bool	pop2_folder_name_ok(const char *name, size_t len);
 
+/* A folder name or path in the log: every octet as \xHH at worst. */
+#define POP2_LOG_MAX	(4 * PARAM_PATH_MAX + 8)
+
+/*
+ * s as the content of a quoted log field (fold="..."): log_sanitize()d
+ * (controls, 8-bit octets and '\\' as \xHH), and each '"' as \x22, so
+ * that a folder named `x" user=bob addr=10.9.9.9` can neither end the
+ * quotes nor forge fields.  Cut to fit len (ending in "...").  Returns
+ * buf.
+ */
+const char *pop2_log_quote(const char *s, char *buf, size_t len);
+
 /*
  * The path of folder name (checked with pop2_folder_name_ok) in the
  * folder directory template tmpl (maildrop_expand rules: %u, %%, a

@@ -40,17 +40,60 @@ void	privsep_drop_preauth(const struct privsep_preauth *p);
 
 struct auth_user;
 
-/* In the session master after a good login: drop to u->uid / u->gid for
- * good (never uid 0) with c->mail_group (getgrnam) as the only
- * supplementary group, so that the session can make dotlocks in a
- * group-writable spool; never root's groups nor the user's own.  A
- * mail_group that does not exist is logged once (per daemon) and the drop
- * goes on without it; "" means none.  Then checks that root cannot be
- * regained and that getgroups() holds only that group.  When not root,
- * changes nothing.  Returns 0, or -1 with a reason (the caller refuses the
- * login). */
+/*
+ * In the session master after a good login: drops to u->uid / u->gid for
+ * good (never uid 0) with NO supplementary group, and c->mail_group
+ * (getgrnam) only as the saved set-group-ID: setresgid(gid, gid, mail),
+ * so that privsep_mail_group() can switch the effective gid to it around
+ * the dotlock operations in the spool and nothing else runs with it
+ * (INTERFACES 5).  A mail_group that does not exist is logged once (per
+ * daemon) and the drop goes on without it; "" means none.  Then checks
+ * that root cannot be regained and that the ids and the (empty) groups are
+ * the ones dropped to.  When not root, changes nothing (but still records
+ * the mail group for privsep_mail_gid()).  Returns 0, or -1 with a reason
+ * (the caller refuses the login).
+ */
 int	privsep_drop_user(const struct conf *c, const struct auth_user *u,
 	    char *errstr_r, size_t errlen);
+
+/* c->mail_group's gid, or (gid_t)-1 when none is configured or it does
+ * not exist (logged once). */
+gid_t	privsep_conf_mail_gid(const struct conf *c);
+
+/* The mail group's gid recorded by privsep_drop_user (a trusted group for
+ * maildrop and dotlock checks), or (gid_t)-1 when there is none. */
+gid_t	privsep_mail_gid(void);
+
+/*
+ * After privsep_drop_user: true switches the effective gid to the mail
+ * group (the saved set-group-ID), false back to the user's gid.  Only
+ * lock.c calls it, around creating, linking and unlinking a dotlock in
+ * the spool directory.  A no-op when no mail group was kept (or not
+ * root).  Returns 0, or -1 (the caller gives up the operation and, for
+ * false, the session: it must not go on with the mail group).
+ */
+int	privsep_mail_group(bool on);
+
+/*
+ * Checks c->state_dir (at start-up and by pop3d -t): reached without a
+ * symbolic link at any level, a directory; as root owned by root and
+ * writable by nobody else, else owned by the euid.  Returns 0, or -1 with
+ * a reason that says how to fix it.
+ */
+int	privsep_state_dir_check(const struct conf *c, char *errstr_r,
+	    size_t errlen);
+
+/*
+ * In the session master before privsep_drop_user: the user's state
+ * directory <state_dir>/<name> (name: the canonical user name), where the
+ * journals live (INTERFACES 2).  Checks state_dir as above; creates <name>
+ * if missing (mode 0700, owner u->uid:u->gid as root, else the euid's)
+ * and refuses it unless it is a real directory owned by the user with no
+ * group or other access.  Returns its O_RDONLY | O_DIRECTORY fd
+ * (close-on-exec; the caller owns it), or -1 with a reason for the log.
+ */
+int	privsep_state_dir(const struct conf *c, const struct auth_user *u,
+	    const char *name, char *errstr_r, size_t errlen);
 
 /* The hand-off: the child sends user, password and the unread pipelined
  * input; the master answers with a verdict. */

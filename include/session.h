@@ -90,13 +90,15 @@ int	session_handoff(struct session *s, struct privsep_creds *cr,
 
 /*
  * Session process: tells the master that the mailbox it is about to open
- * (POP2's FOLD) is path, after it has closed the one it had, and waits
- * until the master has let go of the mailbox it held.  If this session
- * process then dies, the master recovers path instead of the login's
- * maildrop.  Returns 0, or -1 if there is no master any more (the
- * session goes on; a crash would be recovered at the next login).
+ * (POP2's FOLD) is path (a folder, or INBOX: opened as maildrop_open's
+ * folder says), after it has closed the one it had, and waits until the
+ * master has let go of the mailbox it held (and with it the session
+ * lock).  If this session process then dies, the master recovers path
+ * instead of the login's maildrop.  Returns 0, or -1 if there is no
+ * master any more (the session goes on; a crash would be recovered at
+ * the next login).
  */
-int	session_selecting(struct session *s, const char *path);
+int	session_selecting(struct session *s, const char *path, bool folder);
 
 /* Shared by the protocol engines. */
 void	session_reply(struct session *s, const char *fmt, ...)

@@ -33,6 +33,9 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
 #endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
 
 /* Longer than any key plus any value (the longest is PARAM_PATH_MAX). */
 #define CONF_LINE_MAX	4096
@@ -210,6 +213,7 @@ static const struct conf_key keys[] = {
 	    NULL },
 	{ "mail_group",		set_group,	STR(mail_group), 0, 0, NULL,
 	    NULL },
+	{ "state_dir",		set_path,	STR(state_dir), 0, 0, NULL, NULL },
 	{ "max_sessions",	set_int,	NUM(max_sessions), 1, 100000,
 	    "sessions", NULL },
 	{ "max_sessions_per_addr", set_int,	NUM(max_sessions_per_addr), 1,
@@ -722,6 +726,8 @@ conf_default(struct conf *c)
 	(void)copy_str(c->nologin_shells, sizeof(c->nologin_shells),
 	    "/usr/sbin/nologin /sbin/nologin /bin/false /usr/bin/false");
 	(void)copy_str(c->mail_group, sizeof(c->mail_group), "mail");
+	(void)copy_str(c->state_dir, sizeof(c->state_dir),
+	    LOCALSTATEDIR "/lib/postern");
 	c->max_sessions = 200;
 	c->max_sessions_per_addr = 10;
 	c->max_conn_per_min = 60;

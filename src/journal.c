@@ -1,23 +1,19 @@
 /*
  * journal.c: the crash-safe in-place rewrite of a maildrop's tail and its
  * recovery (design.md §2 "UPDATE without loss").  journal_rewrite writes a
- * redo journal "<dir>/.<base>.journal" holding the new content of the
- * rewritten region, fsyncs it, commits it, and then applies it exactly as
- * recovery would: the same code completes an update after a crash.  The
- * journal records a SHA-256 of the old bytes [new_end, old_end), which the
- * in-place rewrite never touches, so recovery can tell whether the truncate
- * had happened and where mail appended since the crash starts; such mail is
- * rolled into a fresh journal (temp name, fsync, rename, fsync of the
- * directory) before it is moved, so a crash during recovery is safe too.
- * The maildrop keeps its inode for life.  The caller holds the mbox lock.
- * Runs in the session process as the mail user.
- *
- * Journal layout (integers big-endian):
- *   header  magic[8] version[4] flags[4] from[8] new_end[8] old_end[8]
- *           data_len[8] sha256(old [new_end, old_end))[32] sha256(data)[32]
- *   data    data_len bytes: the new content of [from, new_end)
- *   commit  magic[8] sha256(header)[32], written and fsynced only after the
- *           header and the data are on disk.
+ * redo journal (journal_name(): "<16 hex of SHA-256(path)>.journal" in the
+ * user's state directory, reached only through its fd with *at() calls
+ * and O_NOFOLLOW) holding the new content of the rewritten region and a
+ * digest of every old 4 KiB block (journal_fmt.c), fsyncs it, commits it,
+ * and then applies it as recovery would: the same code completes an
+ * update after a crash.  Recovery first checks that the maildrop's bytes
+ * are explained by the journal and writes nothing if they are not (a MUA
+ * changed the file since the crash); the old tail's blocks tell whether
+ * the truncate had happened and where mail appended since starts; such
+ * mail is rolled into a fresh journal (temp name, fsync, rename, fsync of
+ * the directory) before it is moved, so a crash during recovery is safe
+ * too.  The maildrop keeps its inode for life.  The caller holds the mbox
+ * lock.  Runs in the session process (or pop3d -R) as the mail user.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -37,51 +33,24 @@
 #include <openssl/evp.h>
 
 #include "journal.h"
+#include "journal_fmt.h"
 #include "log.h"
 #include "util.h"
-#include "params.h"
 
-#define J_MAGIC		"PSTRNJ01"
-#define J_COMMIT_MAGIC	"PSTRNC01"
-#define J_MAGIC_LEN	8
-#define J_VERSION	1
-#define J_DIGEST_LEN	32			/* SHA-256 */
-#define J_HDR_SIZE	(J_MAGIC_LEN + 4 + 4 + 4 * 8 + 2 * J_DIGEST_LEN)
-#define J_COMMIT_SIZE	(J_MAGIC_LEN + J_DIGEST_LEN)
-#define J_BUF_SIZE	(1024 * 1024)		/* copy buffer: large blocks */
+#define J_SUFFIX	".journal"
 #define J_TMP_SUFFIX	".tmp"
+#define J_NAME_HEX	16	/* hex digits of SHA-256(maildrop path) */
+#define J_NAME_MAX	64	/* a journal name and its temp suffix */
 /* Recovery rounds: each roll needs mail appended since the last crash. */
 #define J_ROUNDS_MAX	8
 /* Crash hook: the step before the rename of a rolled journal. */
 #define J_STEP_ROLL_RENAME	10
 #define J_STEPS		10
 
-struct jhdr {
-	off_t		 from;
-	off_t		 new_end;
-	off_t		 old_end;
-	off_t		 data_len;
-	unsigned char	 old_digest[J_DIGEST_LEN];
-	unsigned char	 data_digest[J_DIGEST_LEN];
-};
-
-/* strerror plus the errno name for the errors callers must recognise. */
-static void
-errno_text(int e, char *buf, size_t len)
-{
-	const char *name = NULL;
-
-	if (e == ENOSPC)
-		name = "ENOSPC";
-	else if (e == EIO)
-		name = "EIO";
-	else if (e == EDQUOT)
-		name = "EDQUOT";
-	if (name != NULL)
-		(void)snprintf(buf, len, "%s (%s)", strerror(e), name);
-	else
-		(void)snprintf(buf, len, "%s", strerror(e));
-}
+/* How a round of recovery treats the journal it finds. */
+#define J_VERIFY	0	/* apply only what the bytes explain */
+#define J_TRUSTED	1	/* just written from the locked file */
+#define J_FORCE		2	/* the administrator says it is right */
 
 void
 journal_crash_point(int step)
@@ -124,318 +93,114 @@ journal_crash_point(int step)
 	}
 }
 
-static int
-split_path(const char *path, const char *suffix, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/'), *base;
-	int n;
-
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
-		return -1;
-	if (slash != NULL)
-		n = snprintf(buf, len, "%.*s/.%s%s", (int)(slash - path), path,
-		    base, suffix);
-	else
-		n = snprintf(buf, len, ".%s%s", base, suffix);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return 0;
-}
+/* Where the journal lives and the buffers of one call. */
+struct jctx {
+	int		 dirfd;			/* the journal directory */
+	const char	*jname;			/* the journal, in dirfd */
+	char		 tname[J_NAME_MAX];	/* the rolled journal's temp */
+	const char	*maildrop;		/* its absolute path */
+	char		*buf;			/* J_BUF_SIZE bytes, or NULL */
+};
 
 int
-journal_path(const char *maildrop, char *buf, size_t len)
+journal_name(const char *maildrop, char *buf, size_t len)
 {
-	return split_path(maildrop, ".journal", buf, len);
-}
-
-/* fsyncs the directory holding path (entries created or removed). */
-static int
-dir_fsync(const char *path)
-{
-	char dir[PARAM_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, r;
-
-	if (slash == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		(void)snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return -1;
-	else
-		(void)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-		    path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	if (r == -1 && errno == EINVAL)
-		r = 0;		/* the file system cannot sync directories */
-	close(fd);
-	return r;
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
-encode_hdr(const struct jhdr *h, unsigned char *p)
-{
-	memcpy(p, J_MAGIC, J_MAGIC_LEN);
-	p += J_MAGIC_LEN;
-	put64(p, (uint64_t)J_VERSION << 32);	/* version[4] flags[4] */
-	p += 8;
-	put64(p, (uint64_t)h->from);
-	put64(p + 8, (uint64_t)h->new_end);
-	put64(p + 16, (uint64_t)h->old_end);
-	put64(p + 24, (uint64_t)h->data_len);
-	p += 32;
-	memcpy(p, h->old_digest, J_DIGEST_LEN);
-	memcpy(p + J_DIGEST_LEN, h->data_digest, J_DIGEST_LEN);
-}
-
-/* Returns 0, or -1 if p is not a sane header. */
-static int
-decode_hdr(const unsigned char *p, struct jhdr *h)
-{
-	uint64_t v[4];
-	int i;
-
-	if (memcmp(p, J_MAGIC, J_MAGIC_LEN) != 0 ||
-	    get64(p + J_MAGIC_LEN) != (uint64_t)J_VERSION << 32)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		v[i] = get64(p + J_MAGIC_LEN + 8 + 8 * i);
-		if (v[i] > (uint64_t)INT64_MAX)
-			return -1;
-	}
-	h->from = (off_t)v[0];
-	h->new_end = (off_t)v[1];
-	h->old_end = (off_t)v[2];
-	h->data_len = (off_t)v[3];
-	if (h->from > h->new_end || h->new_end > h->old_end ||
-	    h->data_len != h->new_end - h->from)
-		return -1;
-	p += J_MAGIC_LEN + 8 + 32;
-	memcpy(h->old_digest, p, J_DIGEST_LEN);
-	memcpy(h->data_digest, p + J_DIGEST_LEN, J_DIGEST_LEN);
-	return 0;
-}
-
-/*
- * Copies len bytes of in at ioff to out at ooff (out < 0: only hashes),
- * through buf, hashing them into md if not NULL.  With crash_half, the copy
- * stops at its halfway point for journal_crash_point(5).  Returns 0 or -1
- * (errno set).
- */
-static int
-copy_range(int in, off_t ioff, int out, off_t ooff, off_t len, char *buf,
-    EVP_MD_CTX *md, bool crash_half)
-{
-	off_t done = 0, half = len / 2, chunk;
-	bool halfway = !crash_half || len == 0;
-
-	while (done < len) {
-		chunk = len - done;
-		if (chunk > J_BUF_SIZE)
-			chunk = J_BUF_SIZE;
-		if (!halfway && done < half && done + chunk > half)
-			chunk = half - done;
-		if (util_pread_full(in, buf, (size_t)chunk, ioff + done) == -1)
-			return -1;
-		if (md != NULL &&
-		    EVP_DigestUpdate(md, buf, (size_t)chunk) != 1) {
-			errno = EIO;
-			return -1;
-		}
-		if (out >= 0 && util_pwrite_full(out, buf, (size_t)chunk,
-		    ooff + done) == -1)
-			return -1;
-		done += chunk;
-		if (!halfway && done >= half) {
-			halfway = true;
-			journal_crash_point(5);
-		}
-	}
-	return 0;
-}
-
-/* SHA-256 of fd's bytes [off, off + len).  Returns 0 or -1 (errno). */
-static int
-digest_range(int fd, off_t off, off_t len, char *buf, unsigned char *out)
-{
-	EVP_MD_CTX *md;
-	int r = -1;
-
-	if ((md = EVP_MD_CTX_new()) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    copy_range(fd, off, -1, 0, len, buf, md, false) == 0 &&
-	    EVP_DigestFinal_ex(md, out, NULL) == 1)
-		r = 0;
-	else if (errno == 0)
-		errno = EIO;
-	EVP_MD_CTX_free(md);
-	return r;
-}
-
-/*
- * Steps 2-4: writes into jfd (new, empty) the header, the concatenation of
- * fd's ranges (the new content of [h->from, h->new_end)), fsyncs, then
- * writes the commit record and fsyncs again.  h has from, new_end and
- * old_end set.  Returns 0 or -1 with errstr_r set.
- */
-static int
-write_journal(int jfd, int fd, struct jhdr *h,
-    const struct journal_range *ranges, size_t n, char *buf,
-    char *errstr_r, size_t errlen)
-{
-	unsigned char hdr[J_HDR_SIZE], commit[J_COMMIT_SIZE];
-	char etext[128];
-	EVP_MD_CTX *md;
-	off_t pos = J_HDR_SIZE;
+	unsigned char md[J_DIGEST_LEN];
 	size_t i;
-	const char *what;
+	int n;
 
-	h->data_len = h->new_end - h->from;
-	what = "digest of the old tail";
-	if (digest_range(fd, h->new_end, h->old_end - h->new_end, buf,
-	    h->old_digest) == -1)
-		goto fail;
-
-	journal_crash_point(2);
-	what = "write";
-	if ((md = EVP_MD_CTX_new()) == NULL) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		errno = EIO;
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
-		if (copy_range(fd, ranges[i].off, jfd, pos, ranges[i].len,
-		    buf, md, false) == -1) {
-			EVP_MD_CTX_free(md);
-			goto fail;
-		}
-		pos += ranges[i].len;
-	}
-	if (EVP_DigestFinal_ex(md, h->data_digest, NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		errno = EIO;
-		goto fail;
-	}
-	EVP_MD_CTX_free(md);
-	encode_hdr(h, hdr);
-	if (util_pwrite_full(jfd, hdr, sizeof(hdr), 0) == -1)
-		goto fail;
-
-	journal_crash_point(3);
-	what = "fsync";
-	if (fsync(jfd) == -1)
-		goto fail;
-
-	journal_crash_point(4);
-	what = "commit";
-	memcpy(commit, J_COMMIT_MAGIC, J_MAGIC_LEN);
-	if (EVP_Digest(hdr, sizeof(hdr), commit + J_MAGIC_LEN, NULL,
-	    EVP_sha256(), NULL) != 1) {
-		errno = EIO;
-		goto fail;
-	}
-	if (util_pwrite_full(jfd, commit, sizeof(commit), pos) == -1 ||
-	    fsync(jfd) == -1)
-		goto fail;
-	return 0;
-fail:
-	errno_text(errno, etext, sizeof(etext));
-	util_seterr(errstr_r, errlen, "journal %s: %s", what, etext);
-	return -1;
+	/* The absolute path names the maildrop: INBOX and every folder get
+	 * their own journal in one flat state directory. */
+	if (maildrop == NULL || maildrop[0] != '/' ||
+	    EVP_Digest(maildrop, strlen(maildrop), md, NULL, EVP_sha256(),
+	    NULL) != 1 || len < J_NAME_HEX + sizeof(J_SUFFIX))
+		return -1;
+	for (i = 0; i < J_NAME_HEX / 2; i++)
+		(void)snprintf(buf + 2 * i, 3, "%02x", md[i]);
+	n = snprintf(buf + J_NAME_HEX, len - J_NAME_HEX, "%s", J_SUFFIX);
+	return n < 0 || (size_t)n >= len - J_NAME_HEX ? -1 : 0;
 }
 
 /*
- * Reads and checks the journal.  Returns 1 (committed and intact), 0 (not
- * committed, or torn before the commit: safe to discard, the maildrop was
- * not touched yet) or -1 (committed but damaged, or I/O error: keep it).
+ * Sets up ctx for jname in dirfd (with a J_BUF_SIZE buffer if need_buf).
+ * Returns 0, or -1 with errstr_r set.
  */
 static int
-read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
+jctx_init(struct jctx *ctx, int dirfd, const char *jname,
+    const char *maildrop, bool need_buf, char *errstr_r, size_t errlen)
+{
+	int n;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->dirfd = dirfd;
+	ctx->jname = jname;
+	ctx->maildrop = maildrop;
+	/* One name in the directory: never a path, never a dot entry. */
+	if (dirfd < 0 || jname == NULL || jname[0] == '\0' ||
+	    jname[0] == '.' || strchr(jname, '/') != NULL) {
+		util_seterr(errstr_r, errlen, "journal: bad journal name");
+		return -1;
+	}
+	n = snprintf(ctx->tname, sizeof(ctx->tname), "%s%s", jname,
+	    J_TMP_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(ctx->tname)) {
+		util_seterr(errstr_r, errlen, "journal: bad journal name");
+		return -1;
+	}
+	if (need_buf && (maildrop == NULL || maildrop[0] != '/')) {
+		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
+		return -1;
+	}
+	if (need_buf && (ctx->buf = malloc(J_BUF_SIZE)) == NULL) {
+		util_seterr(errstr_r, errlen, "journal: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* fsyncs the journal directory (entries created, renamed or removed). */
+static int
+jdir_fsync(const struct jctx *ctx)
+{
+	if (fsync(ctx->dirfd) == -1 && errno != EINVAL)
+		return -1;	/* EINVAL: the file system cannot sync dirs */
+	return 0;
+}
+
+/*
+ * Opens name in the journal directory without following a symlink and
+ * checks it is a regular file with one link owned by the euid (no one
+ * else can have planted or linked it).  Returns the fd, or -1 with errno
+ * set (ENOENT: none) and, except for ENOENT, errstr_r.
+ */
+static int
+jopen(const struct jctx *ctx, const char *name, int flags, char *errstr_r,
     size_t errlen)
 {
-	unsigned char hdr[J_HDR_SIZE], commit[J_COMMIT_SIZE];
-	unsigned char digest[J_DIGEST_LEN];
+	char etext[128];
 	struct stat st;
-	off_t want;
+	int fd, e;
 
-	if (fstat(jfd, &st) == -1) {
-		util_seterr(errstr_r, errlen, "journal: fstat: %s",
-		    strerror(errno));
+	fd = openat(ctx->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		e = errno;
+		journal_fmt_errtext(e, etext, sizeof(etext));
+		if (e != ENOENT)
+			util_seterr(errstr_r, errlen, "journal %s: %s", name,
+			    e == ELOOP ? "is a symbolic link" : etext);
+		errno = e;
 		return -1;
 	}
-	if (st.st_size < J_HDR_SIZE)
-		return 0;
-	if (util_pread_full(jfd, hdr, sizeof(hdr), 0) == -1) {
-		util_seterr(errstr_r, errlen, "journal: read: %s",
-		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid()) {
+		util_seterr(errstr_r, errlen, "journal %s: not a regular file "
+		    "with one link owned by uid %ld", name, (long)geteuid());
+		close(fd);
+		errno = EPERM;
 		return -1;
 	}
-	if (decode_hdr(hdr, h) == -1 ||
-	    h->data_len > INT64_MAX - J_HDR_SIZE - J_COMMIT_SIZE)
-		return 0;
-	want = J_HDR_SIZE + h->data_len + J_COMMIT_SIZE;
-	if (st.st_size < want)
-		return 0;
-	if (util_pread_full(jfd, commit, sizeof(commit), want - J_COMMIT_SIZE)
-	    == -1) {
-		util_seterr(errstr_r, errlen, "journal: read: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (memcmp(commit, J_COMMIT_MAGIC, J_MAGIC_LEN) != 0 ||
-	    EVP_Digest(hdr, sizeof(hdr), digest, NULL, EVP_sha256(), NULL)
-	    != 1 || memcmp(digest, commit + J_MAGIC_LEN, J_DIGEST_LEN) != 0)
-		return 0;
-	/* Committed: from here on a mismatch is damage, never discard. */
-	if (st.st_size != want) {
-		util_seterr(errstr_r, errlen, "journal: committed but %lld bytes "
-		    "long, expected %lld; kept", (long long)st.st_size,
-		    (long long)want);
-		return -1;
-	}
-	if (digest_range(jfd, J_HDR_SIZE, h->data_len, buf, digest) == -1) {
-		util_seterr(errstr_r, errlen, "journal: read: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (memcmp(digest, h->data_digest, J_DIGEST_LEN) != 0) {
-		util_seterr(errstr_r, errlen, "journal: committed but its data "
-		    "does not match its digest; kept");
-		return -1;
-	}
-	return 1;
+	return fd;
 }
 
 /*
@@ -444,33 +209,42 @@ read_journal(int jfd, struct jhdr *h, char *buf, char *errstr_r,
  * data = [old_end, size).  Returns 0, or -1 (the current journal stays).
  */
 static int
-roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
-    const char *tpath, char *buf, char *errstr_r, size_t errlen)
+roll_journal(int fd, const struct jhdr *h, struct jctx *ctx,
+    char *errstr_r, size_t errlen)
 {
 	struct journal_range r;
 	struct jhdr h2;
+	struct stat st;
 	int tfd;
 
-	if (unlink(tpath) == -1 && errno != ENOENT) {
-		util_seterr(errstr_r, errlen, "journal: unlink %s: %s", tpath,
+	if (fstat(fd, &st) == -1) {
+		util_seterr(errstr_r, errlen, "journal: fstat: %s",
 		    strerror(errno));
+		return -1;
+	}
+	r.off = h->old_end;
+	r.len = st.st_size - h->old_end;
+	if (journal_fmt_init(&h2, h->new_end, h->new_end + r.len, st.st_size,
+	    &st, ctx->maildrop) == -1) {
+		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
+		return -1;
+	}
+	if (unlinkat(ctx->dirfd, ctx->tname, 0) == -1 && errno != ENOENT) {
+		util_seterr(errstr_r, errlen, "journal: unlink %s: %s",
+		    ctx->tname, strerror(errno));
 		return -1;
 	}
 	journal_crash_point(1);
-	tfd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	tfd = jopen(ctx, ctx->tname, O_RDWR | O_CREAT | O_EXCL, errstr_r,
+	    errlen);
 	if (tfd == -1) {
-		util_seterr(errstr_r, errlen, "journal: create %s: %s", tpath,
-		    strerror(errno));
+		if (errno == ENOENT)
+			util_seterr(errstr_r, errlen, "journal: create %s: %s",
+			    ctx->tname, strerror(errno));
 		return -1;
 	}
-	memset(&h2, 0, sizeof(h2));
-	r.off = h->old_end;
-	r.len = size - h->old_end;
-	h2.from = h->new_end;
-	h2.new_end = h->new_end + r.len;
-	h2.old_end = size;
-	if (write_journal(tfd, fd, &h2, &r, 1, buf, errstr_r, errlen) == -1)
+	if (journal_fmt_write(tfd, fd, &h2, &r, 1, ctx->buf, errstr_r, errlen)
+	    == -1)
 		goto fail;
 	if (close(tfd) == -1) {
 		tfd = -1;
@@ -480,12 +254,12 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 	}
 	tfd = -1;
 	journal_crash_point(J_STEP_ROLL_RENAME);
-	if (rename(tpath, jpath) == -1) {
+	if (renameat(ctx->dirfd, ctx->tname, ctx->dirfd, ctx->jname) == -1) {
 		util_seterr(errstr_r, errlen, "journal: rename: %s",
 		    strerror(errno));
 		goto fail;
 	}
-	if (dir_fsync(jpath) == -1) {
+	if (jdir_fsync(ctx) == -1) {
 		/* The new journal is in place; its next reading is fine. */
 		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    strerror(errno));
@@ -495,62 +269,88 @@ roll_journal(int fd, const struct jhdr *h, off_t size, const char *jpath,
 fail:
 	if (tfd != -1)
 		close(tfd);
-	(void)unlink(tpath);
+	(void)unlinkat(ctx->dirfd, ctx->tname, 0);
 	return -1;
+}
+
+/*
+ * Decides whether the journal may be applied (mode J_*) and, if so, how:
+ * *truncated_r is the reading "the truncate had happened".  Returns 0,
+ * JOURNAL_FOREIGN or -1, with errstr_r set for the last two.
+ */
+static int
+may_apply(int fd, int jfd, const struct jhdr *h, int mode,
+    struct jctx *ctx, bool *truncated_r, char *errstr_r, size_t errlen)
+{
+	struct journal_state js;
+	char etext[128];
+
+	*truncated_r = false;
+	if (mode == J_TRUSTED)
+		return 0;	/* the old tail is there: we just read it */
+	memset(&js, 0, sizeof(js));
+	if (journal_fmt_check(fd, jfd, h, ctx->maildrop, ctx->buf, &js)
+	    == -1) {
+		journal_fmt_errtext(errno, etext, sizeof(etext));
+		util_seterr(errstr_r, errlen, "journal: check: %s; committed "
+		    "journal kept", etext);
+		return -1;
+	}
+	if (js.explained) {
+		*truncated_r = js.truncated;
+		return 0;
+	}
+	if (mode != J_FORCE || js.size < h->from ||
+	    strcmp(h->path, ctx->maildrop) != 0) {
+		util_seterr(errstr_r, errlen, "journal %s: %s; nothing written, "
+		    "journal kept", ctx->jname, js.reason);
+		return JOURNAL_FOREIGN;
+	}
+	log_warnx("journal %s: applied as the administrator asked, although "
+	    "%s", ctx->jname, js.reason);
+	*truncated_r = js.tail != JOURNAL_PART_OLD &&
+	    js.tail != JOURNAL_PART_EMPTY;
+	return 0;
 }
 
 /*
  * Applies a committed journal (steps 5-9).  Returns 0 (done, journal
  * removed), 1 (mail appended after a crash was rolled into a new journal:
- * apply again) or -1.
+ * apply again), JOURNAL_FOREIGN or -1.
  */
 static int
-apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
-    const char *tpath, char *buf, char *errstr_r, size_t errlen)
+apply_journal(int fd, int jfd, const struct jhdr *h, int mode,
+    struct jctx *ctx, char *errstr_r, size_t errlen)
 {
-	unsigned char digest[J_DIGEST_LEN];
 	char etext[128];
 	struct stat st;
 	bool truncated;
 	const char *what;
+	int r;
 
-	what = "fstat";
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (st.st_size < h->from) {
-		util_seterr(errstr_r, errlen, "journal: maildrop is shorter (%lld) "
-		    "than the journal's start (%lld); kept",
-		    (long long)st.st_size, (long long)h->from);
-		return -1;
-	}
+	if ((r = may_apply(fd, jfd, h, mode, ctx, &truncated, errstr_r,
+	    errlen)) != 0)
+		return r;
 
 	/* Step 5 (redo, idempotent): never touches [new_end, old_end). */
 	journal_crash_point(5);
 	what = "rewrite";
-	if (copy_range(jfd, J_HDR_SIZE, fd, h->from, h->data_len, buf, NULL,
-	    true) == -1)
+	if (journal_fmt_copy(jfd, h->data_off, fd, h->from, h->data_len,
+	    ctx->buf, true) == -1)
 		goto fail;
 	journal_crash_point(6);
 	what = "fsync";
 	if (fsync(fd) == -1 || fstat(fd, &st) == -1)
 		goto fail;
 
-	/* Did the truncate happen?  The old tail's digest decides. */
-	truncated = true;
-	if (st.st_size >= h->old_end) {
-		what = "digest";
-		if (digest_range(fd, h->new_end, h->old_end - h->new_end, buf,
-		    digest) == -1)
-			goto fail;
-		truncated = memcmp(digest, h->old_digest, J_DIGEST_LEN) != 0;
-	}
+	/* Otherwise everything past new_end was appended after the truncate
+	 * and is already where it belongs. */
 	if (!truncated && h->new_end < h->old_end) {
 		if (st.st_size > h->old_end) {
 			log_warnx("journal %s: keeping %lld bytes appended "
-			    "after a crash", jpath,
+			    "after a crash", ctx->jname,
 			    (long long)(st.st_size - h->old_end));
-			if (roll_journal(fd, h, st.st_size, jpath, tpath, buf,
-			    errstr_r, errlen) == -1)
+			if (roll_journal(fd, h, ctx, errstr_r, errlen) == -1)
 				return -1;
 			return 1;
 		}
@@ -563,111 +363,189 @@ apply_journal(int fd, int jfd, const struct jhdr *h, const char *jpath,
 		if (fsync(fd) == -1)
 			goto fail;
 	}
-	/* Otherwise everything past new_end was appended after the truncate
-	 * and is already where it belongs. */
 	journal_crash_point(9);
 	what = "unlink";
-	if (unlink(jpath) == -1)
+	if (unlinkat(ctx->dirfd, ctx->jname, 0) == -1)
 		goto fail;
-	if (dir_fsync(jpath) == -1)
-		log_warn("journal: fsync of the directory of %s", jpath);
+	if (jdir_fsync(ctx) == -1)
+		log_warn("journal: fsync of the directory of %s", ctx->jname);
 	return 0;
 fail:
-	errno_text(errno, etext, sizeof(etext));
+	journal_fmt_errtext(errno, etext, sizeof(etext));
 	util_seterr(errstr_r, errlen, "journal %s: %s; committed journal kept",
 	    what, etext);
 	return -1;
 }
 
-/* The recovery loop shared by journal_recover and journal_rewrite. */
+/* Removes an uncommitted journal (and a temp one).  Returns 0 or -1. */
 static int
-recover(int fd, const char *jpath, const char *tpath, char *buf,
-    char *errstr_r, size_t errlen)
+remove_journal(struct jctx *ctx, char *errstr_r, size_t errlen)
+{
+	if (unlinkat(ctx->dirfd, ctx->jname, 0) == -1) {
+		util_seterr(errstr_r, errlen, "journal: unlink %s: %s",
+		    ctx->jname, strerror(errno));
+		return -1;
+	}
+	(void)unlinkat(ctx->dirfd, ctx->tname, 0);
+	(void)jdir_fsync(ctx);
+	return 0;
+}
+
+/*
+ * The recovery loop shared by journal_recover, journal_force and
+ * journal_rewrite; mode is for the journal found first (a journal rolled
+ * here is trusted: it was just written from the locked file).
+ */
+static int
+recover(int fd, struct jctx *ctx, int mode, char *errstr_r, size_t errlen)
 {
 	struct jhdr h;
-	struct stat st;
 	int jfd, r, round, applied = 0;
 
 	for (round = 0; round < J_ROUNDS_MAX; round++) {
-		jfd = open(jpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
+		jfd = jopen(ctx, ctx->jname, O_RDONLY, errstr_r, errlen);
 		if (jfd == -1) {
-			if (errno != ENOENT) {
-				util_seterr(errstr_r, errlen, "journal %s: %s",
-				    jpath, errno == ELOOP ?
-				    "is a symbolic link" : strerror(errno));
+			if (errno != ENOENT)
 				return -1;
-			}
 			/* A temp journal without its journal is a torn roll
 			 * that can no longer matter. */
-			(void)unlink(tpath);
+			(void)unlinkat(ctx->dirfd, ctx->tname, 0);
 			return applied;
 		}
-		if (fstat(jfd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid()) {
-			util_seterr(errstr_r, errlen, "journal %s: not a regular "
-			    "file owned by uid %ld", jpath, (long)geteuid());
-			close(jfd);
-			return -1;
-		}
-		r = read_journal(jfd, &h, buf, errstr_r, errlen);
+		r = journal_fmt_read(jfd, &h, ctx->buf, errstr_r, errlen);
 		if (r == 0) {
 			close(jfd);
 			log_warnx("journal %s: not committed; removed, "
-			    "maildrop left as it is", jpath);
-			if (unlink(jpath) == -1) {
-				util_seterr(errstr_r, errlen, "journal: unlink "
-				    "%s: %s", jpath, strerror(errno));
-				return -1;
-			}
-			(void)unlink(tpath);
-			(void)dir_fsync(jpath);
-			return applied;
+			    "maildrop left as it is", ctx->jname);
+			return remove_journal(ctx, errstr_r, errlen) == -1 ?
+			    -1 : applied;
 		}
 		if (r == -1) {
 			close(jfd);
 			return -1;
 		}
-		r = apply_journal(fd, jfd, &h, jpath, tpath, buf, errstr_r,
-		    errlen);
+		r = apply_journal(fd, jfd, &h, round == 0 ? mode : J_TRUSTED,
+		    ctx, errstr_r, errlen);
 		close(jfd);
-		if (r == -1)
-			return -1;
+		if (r < 0)
+			return r;
 		applied = 1;
 		if (r == 0)
 			return 1;
 	}
 	util_seterr(errstr_r, errlen, "journal %s: too many recovery rounds; "
-	    "kept", jpath);
+	    "kept", ctx->jname);
 	return -1;
 }
 
+/* journal_recover and journal_force. */
 static int
-tmp_path(const char *jpath, char *buf, size_t len)
+recover_mode(int fd, int jdirfd, const char *jname, const char *maildrop,
+    int mode, char *errstr_r, size_t errlen)
 {
-	int n = snprintf(buf, len, "%s%s", jpath, J_TMP_SUFFIX);
+	struct jctx ctx;
+	int r;
 
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (jctx_init(&ctx, jdirfd, jname, maildrop, true, errstr_r, errlen)
+	    == -1) {
+		free(ctx.buf);
+		return -1;
+	}
+	r = recover(fd, &ctx, mode, errstr_r, errlen);
+	free(ctx.buf);
+	return r;
 }
 
 int
-journal_recover(int fd, const char *maildrop, char *errstr_r, size_t errlen)
+journal_recover(int fd, int jdirfd, const char *jname, const char *maildrop,
+    char *errstr_r, size_t errlen)
 {
-	char jpath[PARAM_PATH_MAX], tpath[PARAM_PATH_MAX + 8];
-	char *buf;
-	int r;
+	return recover_mode(fd, jdirfd, jname, maildrop, J_VERIFY, errstr_r,
+	    errlen);
+}
 
-	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
-	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
+int
+journal_force(int fd, int jdirfd, const char *jname, const char *maildrop,
+    char *errstr_r, size_t errlen)
+{
+	return recover_mode(fd, jdirfd, jname, maildrop, J_FORCE, errstr_r,
+	    errlen);
+}
+
+int
+journal_inspect(int fd, int jdirfd, const char *jname, const char *maildrop,
+    struct journal_state *js, char *errstr_r, size_t errlen)
+{
+	struct jctx ctx;
+	struct jhdr h;
+	struct stat st;
+	int jfd, r = -1;
+
+	memset(js, 0, sizeof(*js));
+	if (fstat(fd, &st) == -1) {
+		util_seterr(errstr_r, errlen, "maildrop: fstat: %s",
+		    strerror(errno));
 		return -1;
 	}
-	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		util_seterr(errstr_r, errlen, "journal: out of memory");
+	js->size = st.st_size;
+	js->cur_dev = (uint64_t)st.st_dev;
+	js->cur_ino = (uint64_t)st.st_ino;
+	if (jctx_init(&ctx, jdirfd, jname, maildrop, true, errstr_r, errlen)
+	    == -1)
+		goto out;
+	jfd = jopen(&ctx, jname, O_RDONLY, js->reason, sizeof(js->reason));
+	if (jfd == -1) {
+		js->status = errno == ENOENT ? JOURNAL_NONE : JOURNAL_DAMAGED;
+		r = 0;
+		goto out;
+	}
+	switch (journal_fmt_read(jfd, &h, ctx.buf, js->reason,
+	    sizeof(js->reason))) {
+	case 0:
+		js->status = JOURNAL_UNCOMMITTED;
+		r = 0;
+		break;
+	case 1:
+		r = journal_fmt_check(fd, jfd, &h, maildrop, ctx.buf, js);
+		if (r == -1)
+			util_seterr(errstr_r, errlen, "check: %s",
+			    strerror(errno));
+		break;
+	default:
+		js->status = JOURNAL_DAMAGED;
+		r = 0;
+		break;
+	}
+	close(jfd);
+out:
+	free(ctx.buf);
+	return r;
+}
+
+int
+journal_discard(int jdirfd, const char *jname, char *errstr_r, size_t errlen)
+{
+	struct jctx ctx;
+	int r = 1;
+
+	if (jctx_init(&ctx, jdirfd, jname, NULL, false, errstr_r, errlen)
+	    == -1)
+		return -1;
+	/* Whatever the name holds, even a symlink: unlinkat follows none. */
+	if (unlinkat(jdirfd, jname, 0) == -1) {
+		if (errno != ENOENT) {
+			util_seterr(errstr_r, errlen, "journal: unlink %s: %s",
+			    jname, strerror(errno));
+			return -1;
+		}
+		r = 0;
+	}
+	(void)unlinkat(jdirfd, ctx.tname, 0);
+	if (jdir_fsync(&ctx) == -1) {
+		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
+		    strerror(errno));
 		return -1;
 	}
-	r = recover(fd, jpath, tpath, buf, errstr_r, errlen);
-	free(buf);
 	return r;
 }
 
@@ -692,26 +570,20 @@ check_ranges(off_t from, const struct journal_range *ranges, size_t n,
 }
 
 int
-journal_rewrite(int fd, const char *maildrop, off_t from,
-    const struct journal_range *ranges, size_t n, off_t old_end,
+journal_rewrite(int fd, int jdirfd, const char *jname, const char *maildrop,
+    off_t from, const struct journal_range *ranges, size_t n, off_t old_end,
     char *errstr_r, size_t errlen)
 {
-	char jpath[PARAM_PATH_MAX], tpath[PARAM_PATH_MAX + 8], etext[128];
+	char etext[128];
+	struct jctx ctx;
 	struct jhdr h;
 	struct stat st;
-	char *buf = NULL;
+	off_t new_end;
 	int jfd = -1, r;
 
-	memset(&h, 0, sizeof(h));
-	h.from = from;
-	h.old_end = old_end;
-	if (check_ranges(from, ranges, n, old_end, &h.new_end) == -1) {
+	memset(&ctx, 0, sizeof(ctx));
+	if (check_ranges(from, ranges, n, old_end, &new_end) == -1) {
 		util_seterr(errstr_r, errlen, "journal: bad ranges");
-		return -1;
-	}
-	if (journal_path(maildrop, jpath, sizeof(jpath)) == -1 ||
-	    tmp_path(jpath, tpath, sizeof(tpath)) == -1) {
-		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || st.st_size != old_end) {
@@ -719,43 +591,47 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 		    "untouched", (long long)old_end);
 		return -1;
 	}
-	if ((buf = malloc(J_BUF_SIZE)) == NULL) {
-		util_seterr(errstr_r, errlen, "journal: out of memory; maildrop "
-		    "untouched");
-		return -1;
+	if (jctx_init(&ctx, jdirfd, jname, maildrop, true, errstr_r, errlen)
+	    == -1)
+		goto untouched;
+	if (journal_fmt_init(&h, from, new_end, old_end, &st, maildrop) == -1) {
+		util_seterr(errstr_r, errlen, "journal: bad maildrop path");
+		goto untouched;
 	}
 
 	journal_crash_point(1);
-	jfd = open(jpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	jfd = jopen(&ctx, jname, O_RDWR | O_CREAT | O_EXCL, errstr_r, errlen);
 	if (jfd == -1) {
-		errno_text(errno, etext, sizeof(etext));
-		util_seterr(errstr_r, errlen, "journal: create %s: %s; maildrop "
-		    "untouched", jpath, errno == EEXIST ?
-		    "a journal already exists" : etext);
-		free(buf);
-		return -1;
+		if (errno == EEXIST)
+			util_seterr(errstr_r, errlen, "journal: create %s: a "
+			    "journal already exists", jname);
+		else if (errno == ENOENT) {
+			journal_fmt_errtext(errno, etext, sizeof(etext));
+			util_seterr(errstr_r, errlen, "journal: create %s: %s",
+			    jname, etext);
+		}
+		goto untouched;
 	}
-	if (dir_fsync(jpath) == -1) {
-		errno_text(errno, etext, sizeof(etext));
+	if (jdir_fsync(&ctx) == -1) {
+		journal_fmt_errtext(errno, etext, sizeof(etext));
 		util_seterr(errstr_r, errlen, "journal: fsync of directory: %s",
 		    etext);
 		goto abort;
 	}
-	if (write_journal(jfd, fd, &h, ranges, n, buf, errstr_r, errlen)
-	    == -1)
+	if (journal_fmt_write(jfd, fd, &h, ranges, n, ctx.buf, errstr_r,
+	    errlen) == -1)
 		goto abort;
 	if (close(jfd) == -1) {
 		jfd = -1;
-		errno_text(errno, etext, sizeof(etext));
+		journal_fmt_errtext(errno, etext, sizeof(etext));
 		util_seterr(errstr_r, errlen, "journal: close: %s", etext);
 		goto abort;
 	}
 	jfd = -1;
 
 	/* Committed: steps 5-9 are exactly what recovery does. */
-	r = recover(fd, jpath, tpath, buf, errstr_r, errlen);
-	free(buf);
+	r = recover(fd, &ctx, J_TRUSTED, errstr_r, errlen);
+	free(ctx.buf);
 	if (r == 1)
 		return 0;
 	if (r == 0)
@@ -763,17 +639,18 @@ journal_rewrite(int fd, const char *maildrop, off_t from,
 		    "applied");
 	else
 		log_warnx("journal %s: update incomplete, recovery will "
-		    "finish it", jpath);
+		    "finish it", jname);
 	return -1;
 
 abort:
 	/* Before the commit: the maildrop was not touched. */
 	if (jfd != -1)
 		close(jfd);
-	if (unlink(jpath) == -1)
-		log_warn("journal: unlink %s", jpath);
-	(void)dir_fsync(jpath);
-	free(buf);
+	if (unlinkat(jdirfd, jname, 0) == -1)
+		log_warn("journal: unlink %s", jname);
+	(void)jdir_fsync(&ctx);
+untouched:
+	free(ctx.buf);
 	r = (int)strlen(errstr_r != NULL ? errstr_r : "");
 	if (errstr_r != NULL && (size_t)r < errlen)
 		(void)snprintf(errstr_r + r, errlen - (size_t)r,

@@ -1,14 +1,19 @@
 /*
- * lock.c: the two maildrop locks of design.md §2.  The short mbox lock is an
- * fcntl write lock on the whole mbox plus the NFS-safe <mbox>.lock dotlock
- * (unique temp file, link(), link-count check), taken in the configured
- * order by non-blocking attempts with a bounded backoff; an attempt that
- * cannot get every method releases what it got, so a program using the
- * other order never deadlocks with us.  Stale dotlocks (a dead pid of this
- * host, or untouched for lock_conf.stale seconds while the fcntl lock is
- * free) are removed after a re-check.  The session lock is an fcntl lock on
- * a separate file that must be a regular file owned by the euid.  Runs in
- * the session process as the mail user.
+ * lock.c: the mbox lock of design.md §2: an fcntl write lock on the whole
+ * mbox plus the NFS-safe <mbox>.lock dotlock (unique temp file, linkat(),
+ * link-count check), taken in the configured order by non-blocking
+ * attempts with a bounded backoff; an attempt that cannot get every method
+ * releases what it got, so a program using the other order never
+ * deadlocks with us.  Every dotlock operation is relative to the
+ * maildrop's directory fd from the confined walk (openat, linkat,
+ * unlinkat, fstatat, never following a link), and the mail group is the
+ * effective gid only around creating, linking and unlinking in a spool.
+ * Stale dotlocks (a dead pid of this host, or untouched for
+ * lock_conf.stale seconds while the fcntl lock is free) are removed after
+ * a re-check; a dotlock owned by neither root, the user nor the mail
+ * group was planted and is no lock at all.  On a full disk the dotlock is
+ * made empty.  Runs in the session process as the mail user; lock_unplant
+ * in the root master.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -27,6 +32,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "privsep.h"
 #include "util.h"
 #include "params.h"
 
@@ -36,11 +42,19 @@
 /* Longest dotlock content we read: "<pid> <hostname>\n". */
 #define LOCK_CONTENT_MAX	(32 + PARAM_CONF_STR)
 #define LOCK_HOST_MAX		256
+/* Unique temp names tried before giving up. */
+#define LOCK_TMP_TRIES		8
 
 /* Result of one non-blocking try of a method. */
 #define TRY_OK		0
 #define TRY_BUSY	1
 #define TRY_ERROR	(-1)
+
+/* What an existing dotlock is to us. */
+#define DL_GONE		0	/* vanished meanwhile: try again */
+#define DL_BUSY		1	/* someone's lock */
+#define DL_STALE	2	/* its owner is gone */
+#define DL_PLANTED	3	/* not a lock: planted by an untrusted user */
 
 void
 lock_conf_default(struct lock_conf *c)
@@ -160,28 +174,76 @@ host_name(char *buf, size_t len)
 			*buf = '_';
 }
 
+
 /*
- * Reads a dotlock: its content into buf and its stat into st.  Returns 0,
- * or -1 (gone, or unreadable).
+ * Switches the mail group on or off around one dotlock operation in a
+ * spool (INTERFACES 5).  Failing to switch it on only makes the operation
+ * fail (EACCES); failing to switch it off must not leave the session with
+ * it, so that is fatal.
+ */
+static void
+mail_group(const struct mbox_lock *l, bool on)
+{
+	if (!l->spool)
+		return;
+	if (privsep_mail_group(on) == -1 && !on)
+		fatalx("cannot give up the mail group after a dotlock "
+		    "operation");
+}
+
+/* true if a dotlock of this owner is a lock we respect. */
+static bool
+trusted(uid_t uid, gid_t gid, uid_t user, gid_t mail_gid)
+{
+	return uid == 0 || uid == user || uid == geteuid() ||
+	    (mail_gid != (gid_t)-1 && gid == mail_gid);
+}
+
+/*
+ * The group that vouches for a dotlock's maker in directory dirfd: the
+ * mail group, unless the directory is set-gid to it - then every file
+ * made there has that group (a 3777 root:mail spool), whoever made it.
+ */
+static gid_t
+trust_gid(int dirfd, gid_t mail_gid)
+{
+	struct stat st;
+
+	if (mail_gid == (gid_t)-1 || (fstat(dirfd, &st) == 0 &&
+	    (st.st_mode & S_ISGID) != 0 && st.st_gid == mail_gid))
+		return (gid_t)-1;
+	return mail_gid;
+}
+
+/*
+ * Looks at the dotlock: its stat into st (never following a link) and, if
+ * it is a regular file we may read, its content into buf ("" otherwise).
+ * Returns 0, or -1 if there is none.
  */
 static int
-read_dotlock(const char *path, char *buf, size_t len, struct stat *st)
+read_dotlock(const struct mbox_lock *l, char *buf, size_t len,
+    struct stat *st)
 {
+	struct stat fst;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	buf[0] = '\0';
+	if (fstatat(l->dirfd, l->dotlock, st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	fd = openat(l->dirfd, l->dotlock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
 	if (fd == -1)
-		return -1;
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -1;
+		return 0;		/* mode 0, say: judged by its stat */
+	if (fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
+	    fst.st_ino == st->st_ino) {
+		n = read(fd, buf, len - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		*st = fst;
 	}
-	n = read(fd, buf, len - 1);
 	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
 	return 0;
 }
 
@@ -211,13 +273,14 @@ parse_owner(const char *s, char *host, size_t hostlen)
 }
 
 /*
- * Is the dotlock at path stale?  A lock naming this host and a pid that no
- * longer exists is; so is any lock untouched for c->stale seconds when the
- * fcntl lock on the mbox is ours or free (its owner, if it takes both
- * locks, is gone).  On true, *st_r is the stat of the judged file.
+ * What the existing dotlock is (its stat in *st_r).  Planted: owned by
+ * neither root, the user nor the mail group.  Stale: a lock naming this
+ * host and a pid that no longer exists, or any lock untouched for
+ * c->stale seconds when the fcntl lock on the mbox is ours or free (its
+ * owner, if it takes both locks, is gone).
  */
-static bool
-dotlock_stale(struct mbox_lock *l, const struct lock_conf *c,
+static int
+judge_dotlock(struct mbox_lock *l, const struct lock_conf *c,
     struct stat *st_r)
 {
 	char buf[LOCK_CONTENT_MAX], host[LOCK_HOST_MAX];
@@ -225,38 +288,202 @@ dotlock_stale(struct mbox_lock *l, const struct lock_conf *c,
 	pid_t pid;
 	time_t now;
 
-	if (read_dotlock(l->dotlock, buf, sizeof(buf), st_r) == -1)
-		return false;
+	if (read_dotlock(l, buf, sizeof(buf), st_r) == -1)
+		return DL_GONE;
+	if (!trusted(st_r->st_uid, st_r->st_gid, l->uid, l->mail_gid))
+		return DL_PLANTED;
+	if (!S_ISREG(st_r->st_mode))
+		return DL_BUSY;
 	pid = parse_owner(buf, host, sizeof(host));
 	if (pid > 0 && pid != getpid()) {
 		host_name(myhost, sizeof(myhost));
 		if (strcmp(host, myhost) == 0 && kill(pid, 0) == -1 &&
 		    errno == ESRCH)
-			return true;
+			return DL_STALE;
 	}
 	now = time(NULL);
 	if (c->stale > 0 && now - st_r->st_mtime > (time_t)c->stale &&
 	    (l->have_fcntl || fcntl_free(l->fd)))
-		return true;
-	return false;
+		return DL_STALE;
+	return DL_BUSY;
 }
 
 /*
- * Removes the stale dotlock judged as `judged`, unless it was replaced in
- * the meantime (another process removed it and took a fresh one).
+ * Removes the dotlock judged as `judged`, unless it was replaced in the
+ * meantime (another process removed it and took a fresh one).  Returns
+ * 0, or -1 with errno (EPERM, EACCES: not ours to remove).
  */
-static void
-remove_stale(struct mbox_lock *l, const struct stat *judged)
+static int
+remove_judged(struct mbox_lock *l, const struct stat *judged)
 {
 	struct stat st;
+	int r, e;
 
-	if (lstat(l->dotlock, &st) == -1)
-		return;
+	if (fstatat(l->dirfd, l->dotlock, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
 	if (st.st_dev != judged->st_dev || st.st_ino != judged->st_ino ||
 	    st.st_mtime != judged->st_mtime || st.st_size != judged->st_size)
-		return;
-	if (unlink(l->dotlock) == 0)
-		log_warnx("removed stale dotlock %s", l->dotlock);
+		return 0;
+	mail_group(l, true);
+	r = unlinkat(l->dirfd, l->dotlock, 0);
+	e = errno;
+	mail_group(l, false);
+	errno = e;
+	return r == -1 && e != ENOENT ? -1 : 0;
+}
+
+/*
+ * An existing dotlock stands in our way (just seen by a failed link or
+ * O_EXCL create).  Returns TRY_OK to try again at once, TRY_BUSY, or
+ * TRY_OK with l->planted set: go on with the fcntl lock alone.
+ */
+static int
+existing_dotlock(struct mbox_lock *l, const struct lock_conf *c)
+{
+	struct stat st;
+	int e;
+
+	switch (judge_dotlock(l, c, &st)) {
+	case DL_GONE:
+		return TRY_OK;
+	case DL_STALE:
+		if (remove_judged(l, &st) == 0) {
+			log_warnx("removed stale dotlock %s", l->shown);
+			return TRY_OK;
+		}
+		log_warn("cannot remove stale dotlock %s", l->shown);
+		return TRY_BUSY;
+	case DL_PLANTED:
+		if (remove_judged(l, &st) == 0) {
+			log_warnx("removed dotlock %s planted by uid %lu (gid "
+			    "%lu): not a lock of the user, root or the mail "
+			    "group", l->shown, (unsigned long)st.st_uid,
+			    (unsigned long)st.st_gid);
+			return TRY_OK;
+		}
+		e = errno;
+		if (c->order[0] == LOCK_FCNTL || c->order[1] == LOCK_FCNTL) {
+			/* It keeps every dotlock user out as well as ours
+			 * would; the fcntl lock keeps out the rest. */
+			log_warnx("dotlock %s was planted by uid %lu and cannot "
+			    "be removed (%s); locking with fcntl alone",
+			    l->shown, (unsigned long)st.st_uid, strerror(e));
+			l->planted = true;
+			return TRY_OK;
+		}
+		log_warnx("dotlock %s was planted by uid %lu and cannot be "
+		    "removed (%s)", l->shown, (unsigned long)st.st_uid,
+		    strerror(e));
+		return TRY_BUSY;
+	default:
+		return TRY_BUSY;
+	}
+}
+
+/* Records the dotlock just made (fd: it, or its temp link). */
+static void
+took_dotlock(struct mbox_lock *l, const struct stat *st, bool empty)
+{
+	l->have_dotlock = true;
+	l->empty_dotlock = empty;
+	l->lock_dev = st->st_dev;
+	l->lock_ino = st->st_ino;
+}
+
+/*
+ * The disk is full: an empty dotlock made directly with O_CREAT | O_EXCL
+ * (atomic on local file systems), so that users can still read and
+ * delete mail.  Judged stale by its age alone.
+ */
+static int
+try_empty_dotlock(struct mbox_lock *l, const struct lock_conf *c,
+    char *errstr_r, size_t errlen)
+{
+	struct stat st;
+	int fd, e, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		mail_group(l, true);
+		fd = openat(l->dirfd, l->dotlock, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		e = errno;
+		mail_group(l, false);
+		if (fd != -1) {
+			if (fstat(fd, &st) == -1)
+				memset(&st, 0, sizeof(st));
+			close(fd);
+			took_dotlock(l, &st, true);
+			log_warnx("no room for the content of dotlock %s: made "
+			    "it empty", l->shown);
+			return TRY_OK;
+		}
+		if (e != EEXIST) {
+			util_seterr(errstr_r, errlen, "dotlock: create %s: %s",
+			    l->shown, strerror(e));
+			return TRY_ERROR;
+		}
+		if (existing_dotlock(l, c) != TRY_OK)
+			return TRY_BUSY;
+		if (l->planted)
+			return TRY_OK;
+	}
+	return TRY_BUSY;
+}
+
+static bool
+full_disk(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
+/* Creates the unique temp file with content; its name into tmp.  Returns
+ * TRY_OK (fd closed), TRY_BUSY for "disk full" (nothing left), or
+ * TRY_ERROR. */
+static int
+make_temp(struct mbox_lock *l, const char *host, const char *content,
+    size_t clen, char *tmp, size_t tmplen, char *errstr_r, size_t errlen)
+{
+	int fd = -1, e = 0, r, tries;
+	ssize_t w;
+
+	for (tries = 0; tries < LOCK_TMP_TRIES && fd == -1; tries++) {
+		r = snprintf(tmp, tmplen, "%s.%s.%ld.%08lx", l->dotlock, host,
+		    (long)getpid(), (unsigned long)random());
+		if (r < 0 || (size_t)r >= tmplen) {
+			util_seterr(errstr_r, errlen, "dotlock: name too long");
+			return TRY_ERROR;
+		}
+		mail_group(l, true);
+		fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		e = errno;
+		mail_group(l, false);
+		if (fd == -1 && e != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		if (full_disk(e))
+			return TRY_BUSY;
+		util_seterr(errstr_r, errlen, "dotlock: create %s/%s: %s",
+		    l->shown[0] != '\0' ? l->shown : ".", tmp, strerror(e));
+		return TRY_ERROR;
+	}
+	w = write(fd, content, clen);
+	e = errno;
+	if (close(fd) == -1 && w == (ssize_t)clen) {
+		w = -1;
+		e = errno;
+	}
+	if (w == (ssize_t)clen)
+		return TRY_OK;
+	mail_group(l, true);
+	(void)unlinkat(l->dirfd, tmp, 0);
+	mail_group(l, false);
+	if (w >= 0 || full_disk(e))
+		return TRY_BUSY;	/* a short write: no room */
+	util_seterr(errstr_r, errlen, "dotlock: write %s: %s", tmp,
+	    strerror(e));
+	return TRY_ERROR;
 }
 
 /*
@@ -268,10 +495,10 @@ static int
 try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
     size_t errlen)
 {
-	char tmp[PARAM_PATH_MAX], host[LOCK_HOST_MAX];
+	char tmp[NAME_MAX + 1], host[LOCK_HOST_MAX];
 	char content[LOCK_CONTENT_MAX];
 	struct stat st;
-	int fd, n, r, link_errno, tries;
+	int n, r, link_errno, tries;
 
 	host_name(host, sizeof(host));
 	n = snprintf(content, sizeof(content), "%ld %s\n", (long)getpid(),
@@ -280,59 +507,40 @@ try_dotlock(struct mbox_lock *l, const struct lock_conf *c, char *errstr_r,
 		util_seterr(errstr_r, errlen, "dotlock: host name too long");
 		return TRY_ERROR;
 	}
-	for (tries = 0;; tries++) {
-		r = snprintf(tmp, sizeof(tmp), "%s.%s.%ld.%08lx", l->dotlock,
-		    host, (long)getpid(), (unsigned long)random());
-		if (r < 0 || (size_t)r >= sizeof(tmp)) {
-			util_seterr(errstr_r, errlen, "dotlock: path too long");
-			return TRY_ERROR;
-		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-		if (fd != -1)
-			break;
-		if (errno != EEXIST || tries >= 8) {
-			util_seterr(errstr_r, errlen, "dotlock: create %s: %s",
-			    tmp, strerror(errno));
-			return TRY_ERROR;
-		}
-	}
-	if (write(fd, content, (size_t)n) != n) {
-		util_seterr(errstr_r, errlen, "dotlock: write %s: %s", tmp,
-		    strerror(errno));
-		close(fd);
-		unlink(tmp);
+	r = make_temp(l, host, content, (size_t)n, tmp, sizeof(tmp), errstr_r,
+	    errlen);
+	if (r == TRY_BUSY)
+		return try_empty_dotlock(l, c, errstr_r, errlen);
+	if (r == TRY_ERROR)
 		return TRY_ERROR;
-	}
-	if (close(fd) == -1) {
-		util_seterr(errstr_r, errlen, "dotlock: close %s: %s", tmp,
-		    strerror(errno));
-		unlink(tmp);
-		return TRY_ERROR;
-	}
 
 	for (tries = 0; tries < 2; tries++) {
-		r = link(tmp, l->dotlock);
+		mail_group(l, true);
+		r = linkat(l->dirfd, tmp, l->dirfd, l->dotlock, 0);
 		link_errno = errno;
-		if (lstat(tmp, &st) == 0 && st.st_nlink == 2) {
-			unlink(tmp);
-			l->have_dotlock = true;
-			return TRY_OK;
+		mail_group(l, false);
+		if (fstatat(l->dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_nlink == 2) {
+			took_dotlock(l, &st, false);
+			break;
 		}
 		if (r == 0 || link_errno != EEXIST) {
 			util_seterr(errstr_r, errlen, "dotlock: link %s: %s",
-			    l->dotlock, r == 0 ? "link count not 2" :
+			    l->shown, r == 0 ? "link count not 2" :
 			    strerror(link_errno));
-			unlink(tmp);
-			return TRY_ERROR;
+			break;
 		}
 		/* Held by someone: if stale, remove it and try once more. */
-		if (tries > 0 || !dotlock_stale(l, c, &st))
+		if (tries > 0 || existing_dotlock(l, c) != TRY_OK ||
+		    l->planted)
 			break;
-		remove_stale(l, &st);
 	}
-	unlink(tmp);
-	return TRY_BUSY;
+	mail_group(l, true);
+	(void)unlinkat(l->dirfd, tmp, 0);
+	mail_group(l, false);
+	if (l->have_dotlock || l->planted)
+		return TRY_OK;
+	return r == 0 || link_errno != EEXIST ? TRY_ERROR : TRY_BUSY;
 }
 
 /* Releases the dotlock if it is still ours (it may have been judged stale
@@ -342,23 +550,34 @@ release_dotlock(struct mbox_lock *l)
 {
 	char buf[LOCK_CONTENT_MAX], host[LOCK_HOST_MAX], myhost[LOCK_HOST_MAX];
 	struct stat st;
+	bool ours;
 	pid_t pid;
+	int r, e;
 
+	l->planted = false;
 	if (!l->have_dotlock)
 		return;
 	l->have_dotlock = false;
-	if (read_dotlock(l->dotlock, buf, sizeof(buf), &st) == -1) {
-		log_warnx("dotlock %s vanished while held", l->dotlock);
+	if (read_dotlock(l, buf, sizeof(buf), &st) == -1) {
+		log_warnx("dotlock %s vanished while held", l->shown);
 		return;
 	}
-	pid = parse_owner(buf, host, sizeof(host));
-	host_name(myhost, sizeof(myhost));
-	if (pid != getpid() || strcmp(host, myhost) != 0) {
-		log_warnx("dotlock %s was taken over while held", l->dotlock);
+	ours = st.st_dev == l->lock_dev && st.st_ino == l->lock_ino;
+	if (ours && !l->empty_dotlock) {
+		pid = parse_owner(buf, host, sizeof(host));
+		host_name(myhost, sizeof(myhost));
+		ours = pid == getpid() && strcmp(host, myhost) == 0;
+	}
+	if (!ours) {
+		log_warnx("dotlock %s was taken over while held", l->shown);
 		return;
 	}
-	if (unlink(l->dotlock) == -1)
-		log_warn("unlink %s", l->dotlock);
+	mail_group(l, true);
+	r = unlinkat(l->dirfd, l->dotlock, 0);
+	e = errno;
+	mail_group(l, false);
+	if (r == -1)
+		log_warnx("unlink %s: %s", l->shown, strerror(e));
 }
 
 static void
@@ -387,21 +606,41 @@ lock_mbox_release(struct mbox_lock *l)
 	release_fcntl(l);
 }
 
+/* l's names: "<name>.lock" and its path for messages. */
+static int
+lock_names(struct mbox_lock *l, const struct lock_target *t)
+{
+	int n;
+
+	n = snprintf(l->dotlock, sizeof(l->dotlock), "%s.lock", t->name);
+	if (n < 0 || (size_t)n >= sizeof(l->dotlock) || t->name[0] == '\0' ||
+	    strchr(t->name, '/') != NULL)
+		return -1;
+	(void)snprintf(l->shown, sizeof(l->shown), "%s%s%s",
+	    t->dir != NULL ? t->dir : "", t->dir != NULL &&
+	    strcmp(t->dir, "/") != 0 ? "/" : "", l->dotlock);
+	return 0;
+}
+
 int
-lock_mbox(struct mbox_lock *l, int fd, const char *path,
+lock_mbox(struct mbox_lock *l, const struct lock_target *t,
     const struct lock_conf *c, char *errstr_r, size_t errlen)
 {
 	static bool seeded;
 	int64_t deadline, left, backoff = LOCK_BACKOFF_MIN_MS;
-	int i, r, n;
+	int i, r;
 
 	memset(l, 0, sizeof(*l));
-	l->fd = fd;
+	l->fd = t->fd;
+	l->dirfd = t->dirfd;
+	l->spool = t->spool;
+	l->uid = t->uid;
+	l->mail_gid = trust_gid(t->dirfd, t->mail_gid);
 	l->order[0] = c->order[0];
 	l->order[1] = c->order[1];
-	n = snprintf(l->dotlock, sizeof(l->dotlock), "%s.lock", path);
-	if (n < 0 || (size_t)n >= sizeof(l->dotlock)) {
-		util_seterr(errstr_r, errlen, "mbox path too long");
+	if (lock_names(l, t) == -1) {
+		util_seterr(errstr_r, errlen, "mbox name too long for a "
+		    "dotlock");
 		return LOCK_ERROR;
 	}
 	if (c->order[0] != LOCK_FCNTL && c->order[0] != LOCK_DOTLOCK) {
@@ -436,60 +675,45 @@ lock_mbox(struct mbox_lock *l, int fd, const char *path,
 		if (backoff > LOCK_BACKOFF_MAX_MS)
 			backoff = LOCK_BACKOFF_MAX_MS;
 	}
-	util_seterr(errstr_r, errlen, "%s is locked by another process", path);
+	util_seterr(errstr_r, errlen, "%s is locked by another process",
+	    l->shown);
 	return LOCK_BUSY;
 }
 
 void
 lock_mbox_touch(struct mbox_lock *l)
 {
-	if (l->have_dotlock && utimensat(AT_FDCWD, l->dotlock, NULL,
+	if (l->have_dotlock && utimensat(l->dirfd, l->dotlock, NULL,
 	    AT_SYMLINK_NOFOLLOW) == -1)
-		log_warn("touch %s", l->dotlock);
+		log_warn("touch %s", l->shown);
 }
 
 int
-lock_session(const char *path, bool *busy_r, char *errstr_r, size_t errlen)
+lock_unplant(int dirfd, const char *dir, const char *name, uid_t uid,
+    gid_t mail_gid)
 {
+	char dotlock[NAME_MAX + 1];
 	struct stat st;
-	int fd;
+	int n;
 
-	*busy_r = false;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC, 0600);
-	if (fd == -1) {
-		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
-		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
+	n = snprintf(dotlock, sizeof(dotlock), "%s.lock", name);
+	if (n < 0 || (size_t)n >= sizeof(dotlock))
+		return 0;
+	if (fstatat(dirfd, dotlock, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (trusted(st.st_uid, st.st_gid, uid, trust_gid(dirfd, mail_gid)))
+		return 0;
+	/* Only this name, in this directory (the fd, not a path): the worst
+	 * a racing planter can make us remove is its own next file. */
+	if (unlinkat(dirfd, dotlock, 0) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("cannot remove dotlock %s/%s planted by uid %lu", dir,
+		    dotlock, (unsigned long)st.st_uid);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		util_seterr(errstr_r, errlen, "session lock %s: not a regular file "
-		    "owned by uid %ld", path, (long)geteuid());
-		close(fd);
-		return -1;
-	}
-	if (fcntl_lock(fd, F_WRLCK) == -1) {
-		if (errno == EAGAIN || errno == EACCES)
-			*busy_r = true;
-		util_seterr(errstr_r, errlen, "session lock %s: %s", path,
-		    *busy_r ? "held by another session" : strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-void
-lock_session_release(int fd)
-{
-	if (fd < 0)
-		return;
-	(void)fcntl_lock(fd, F_UNLCK);
-	close(fd);
+	log_warnx("removed dotlock %s/%s planted by uid %lu (gid %lu): not a "
+	    "lock of the user, root or the mail group", dir, dotlock,
+	    (unsigned long)st.st_uid, (unsigned long)st.st_gid);
+	return 1;
 }

@@ -1,7 +1,11 @@
 /*
- * maildrop.c: a user's mbox maildrop for one POP session.  Opening takes
- * the session lock, then the short mbox lock, completes any committed
- * journal, bursts the file through one read-only mmap and mbox.c, and
+ * maildrop.c: a user's mbox maildrop for one POP session.  Opening walks
+ * the path without following a symbolic link at any level (safeopen.c),
+ * checks the file (and a POP2 folder's directory) belongs to the user,
+ * takes the session lock - flock() on the maildrop itself - then the short
+ * mbox lock (its dotlock relative to the directory fd), completes any
+ * committed journal (kept in the user's state directory, never beside the
+ * maildrop), bursts the file through one read-only mmap and mbox.c, and
  * releases the mbox lock again so that mail keeps being delivered.
  * Messages are streamed by pread() in large chunks through msgio.c.
  * UPDATE retakes the mbox lock, checks that the file still holds the burst
@@ -12,11 +16,13 @@
  * atime).  Runs in the session process as the mail user (never root).
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
@@ -34,8 +41,11 @@
 #include "mbox.h"
 #include "msgio.h"
 #include "params.h"
+#include "privsep.h"
+#include "safeopen.h"
 
 #define MD_ERR_MAX	256	/* internal reasons, logged */
+#define MD_JNAME_MAX	64	/* journal_name(): 25 octets */
 
 /* Appends s[0, n) to buf at *o; -1 if it does not fit. */
 static int
@@ -91,41 +101,6 @@ maildrop_expand(const char *tmpl, const char *user, const char *home,
 			return -1;	/* unknown escape, or a final % */
 	}
 	return buf[0] == '/' ? 0 : -1;
-}
-
-int
-maildrop_session_lock_path(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/'), *base;
-	int n;
-
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
-		return -1;
-	if (slash != NULL)
-		n = snprintf(buf, len, "%.*s/.%s.pop", (int)(slash - path),
-		    path, base);
-	else
-		n = snprintf(buf, len, ".%s.pop", base);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return 0;
-}
-
-void
-maildrop_close(struct maildrop *md)
-{
-	if (md->fd >= 0)
-		close(md->fd);
-	md->fd = -1;
-	if (md->session_fd >= 0)
-		lock_session_release(md->session_fd);
-	md->session_fd = -1;
-	mbox_scan_free(&md->scan);
-	free(md->deleted);
-	md->deleted = NULL;
-	md->ndeleted = 0;
-	md->octets = 0;
 }
 
 /* Bursts the open, mbox-locked maildrop.  Returns MD_*. */
@@ -188,78 +163,201 @@ burst(struct maildrop *md, char *errstr_r, size_t errlen)
 	return MD_OK;
 }
 
+void
+maildrop_init(struct maildrop *md)
+{
+	memset(md, 0, sizeof(*md));
+	md->fd = md->dirfd = md->jdirfd = -1;
+}
+
+void
+maildrop_close(struct maildrop *md)
+{
+	/* Closing the maildrop releases the session lock (flock). */
+	if (md->fd >= 0)
+		close(md->fd);
+	md->fd = -1;
+	if (md->dirfd >= 0)
+		close(md->dirfd);
+	md->dirfd = -1;
+	mbox_scan_free(&md->scan);
+	free(md->deleted);
+	md->deleted = NULL;
+	md->ndeleted = 0;
+	md->octets = 0;
+}
+
+/* The mbox lock of the open maildrop.  Returns LOCK_*. */
+static int
+md_lock(struct maildrop *md, struct mbox_lock *ml, char *err, size_t errlen)
+{
+	struct lock_target t;
+
+	t.fd = md->fd;
+	t.dirfd = md->dirfd;
+	t.dir = md->dir;
+	t.name = md->name;
+	t.spool = md->spool;
+	t.uid = geteuid();
+	t.mail_gid = privsep_mail_gid();
+	return lock_mbox(ml, &t, &md->lock, err, errlen);
+}
+
+/* The journal's name in the state directory.  Returns 0 / -1. */
+static int
+md_journal(const struct maildrop *md, char *jname, size_t jlen, char *err,
+    size_t errlen)
+{
+	if (md->jdirfd < 0) {
+		util_seterr(err, errlen, "no state directory for the journal");
+		return -1;
+	}
+	if (journal_name(md->path, jname, jlen) == -1) {
+		util_seterr(err, errlen, "no journal name for %s", md->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* MD_PERM for what only an administrator can fix (a symbolic link, a
+ * directory, no permission), else MD_TEMP. */
+static int
+md_open_error(int e)
+{
+	return e == ELOOP || e == EISDIR || e == ENOTDIR || e == EACCES ||
+	    e == EPERM || e == EINVAL || e == ENAMETOOLONG ? MD_PERM : MD_TEMP;
+}
+
+/* A missing maildrop: empty, nothing created, no lock needed. */
+static int
+md_missing(struct maildrop *md, char *errstr_r, size_t errlen)
+{
+	if (md->dirfd >= 0)
+		close(md->dirfd);
+	md->dirfd = -1;
+	md->deleted = calloc(1, sizeof(*md->deleted));
+	if (md->deleted != NULL)
+		return MD_OK;
+	util_seterr(errstr_r, errlen, "out of memory");
+	return MD_TEMP;
+}
+
+/*
+ * The confined open: the directory (checked for a folder), then the file
+ * beneath it, checked.  Returns MD_OK with md->fd >= 0, MD_OK with
+ * md->fd == -1 for a missing file, or MD_* with a reason.
+ */
+static int
+md_open_file(struct maildrop *md, bool folder, char *errstr_r,
+    size_t errlen)
+{
+	char why[MD_ERR_MAX + PARAM_PATH_MAX];
+	struct safeopen_owner own;
+	struct stat dst;
+	const char *base;
+	int flags = O_RDWR | O_NONBLOCK | O_NOCTTY, e;
+
+	safeopen_owner_self(&own, md->user);
+	md->dirfd = safeopen_parent(md->path, &base, why, sizeof(why));
+	if (md->dirfd == -1) {
+		if ((e = errno) == ENOENT)
+			return md_missing(md, errstr_r, errlen);
+		log_warnx("maildrop %s refused: %s", md->path, why);
+		goto refused;
+	}
+	(void)snprintf(md->name, sizeof(md->name), "%s", base);
+	(void)snprintf(md->dir, sizeof(md->dir), "%.*s", base - md->path > 1 ?
+	    (int)(base - md->path - 1) : 1, md->path);
+	if (folder) {
+		if (safeopen_check_dir(md->dirfd, md->dir, &own, &dst, why,
+		    sizeof(why)) == -1) {
+			log_warnx("folder directory refused: %s", why);
+			e = EPERM;
+			goto refused;
+		}
+	} else if (fstat(md->dirfd, &dst) == -1) {
+		e = errno;
+		log_warn("maildrop %s: fstat of its directory", md->path);
+		goto refused;
+	}
+	/* Not the user's directory: a spool, whose dotlocks need the mail
+	 * group.  Never for a folder (INTERFACES 5). */
+	md->spool = !folder && dst.st_uid != own.uid;
+
+	/* O_NOATIME: only UPDATE decides what the atime says (RMCP).  The
+	 * kernel allows it to the owner and to root; else read plainly (and
+	 * be refused below: not the user's file). */
+	md->fd = safeopen_at(md->dirfd, md->dir, base, flags | O_NOATIME, 0,
+	    why, sizeof(why));
+	md->noatime = md->fd != -1;
+	if (md->fd == -1 && errno == EPERM)
+		md->fd = safeopen_at(md->dirfd, md->dir, base, flags, 0, why,
+		    sizeof(why));
+	if (md->fd == -1) {
+		if ((e = errno) == ENOENT)
+			return md_missing(md, errstr_r, errlen);
+		log_warnx("maildrop %s refused: %s", md->path, why);
+		goto refused;
+	}
+	if (safeopen_check_file(md->fd, md->path, &own, md->spool ?
+	    SAFEOPEN_SPOOL : 0, &md->st, why, sizeof(why)) == -1) {
+		log_warnx("maildrop refused: %s", why);
+		e = EPERM;
+		goto refused;
+	}
+	return MD_OK;
+refused:
+	util_seterr(errstr_r, errlen, "%s cannot be opened safely; ask your "
+	    "administrator", folder ? "this folder" : "the maildrop");
+	maildrop_close(md);
+	return md_open_error(e);
+}
+
 int
 maildrop_open(struct maildrop *md, const char *path,
-    const struct lock_conf *lc, bool mboxrd, char *errstr_r, size_t errlen)
+    const struct maildrop_args *a, char *errstr_r, size_t errlen)
 {
-	char lpath[PARAM_PATH_MAX], err[MD_ERR_MAX];
+	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
 	struct mbox_lock ml;
-	bool busy;
 	int n, r;
 
-	memset(md, 0, sizeof(*md));
-	md->fd = md->session_fd = -1;
-	md->mboxrd = mboxrd;
-	if (lc != NULL)
-		md->lock = *lc;
+	maildrop_init(md);
+	md->jdirfd = a->jdirfd;
+	md->mboxrd = a->mboxrd;
+	if (a->lock != NULL)
+		md->lock = *a->lock;
 	else
 		lock_conf_default(&md->lock);
+	(void)snprintf(md->user, sizeof(md->user), "%s", a->user != NULL ?
+	    a->user : "the user");
 	n = snprintf(md->path, sizeof(md->path), "%s", path);
-	if (n < 0 || (size_t)n >= sizeof(md->path) ||
-	    maildrop_session_lock_path(path, lpath, sizeof(lpath)) == -1) {
-		log_warnx("maildrop %s: bad path", path);
+	if (n < 0 || (size_t)n >= sizeof(md->path)) {
+		log_warnx("maildrop %s: path too long", path);
 		util_seterr(errstr_r, errlen, "bad maildrop path");
 		return MD_PERM;
 	}
+	if ((r = md_open_file(md, a->folder, errstr_r, errlen)) != MD_OK ||
+	    md->fd == -1)
+		return r;
 
-	md->session_fd = lock_session(lpath, &busy, err, sizeof(err));
-	if (md->session_fd == -1) {
-		if (busy) {
+	/* The session lock: on the maildrop itself, so there is nothing to
+	 * plant and nothing left behind; MDAs (dotlock + fcntl) go on
+	 * delivering, and a master that inherits the fd keeps it. */
+	if (flock(md->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
 			util_seterr(errstr_r, errlen, "maildrop is in use by "
 			    "another session");
-			return MD_INUSE;
-		}
-		log_warnx("maildrop %s: %s", path, err);
-		util_seterr(errstr_r, errlen, "cannot lock the maildrop");
-		return MD_TEMP;
-	}
-
-	/* O_NOATIME: only UPDATE decides what the atime says (RMCP).  The
-	 * kernel allows it to the owner and to root; else read plainly. */
-	md->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-	    O_NOATIME);
-	md->noatime = md->fd != -1;
-	if (md->fd == -1 && errno == EPERM)
-		md->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
-	if (md->fd == -1) {
-		if (errno == ENOENT) {
-			/* No file is an empty maildrop; none is created. */
-			md->deleted = calloc(1, sizeof(*md->deleted));
-			if (md->deleted != NULL)
-				return MD_OK;
-			util_seterr(errstr_r, errlen, "out of memory");
-			r = MD_TEMP;
+			r = MD_INUSE;
 		} else {
-			n = errno;
-			log_warn("maildrop %s: open", path);
-			util_seterr(errstr_r, errlen, "cannot open the maildrop");
-			/* A symlink, a directory, no permission: only an
-			 * administrator can fix these. */
-			r = n == ELOOP || n == EISDIR || n == ENOTDIR ||
-			    n == EACCES || n == EPERM ? MD_PERM : MD_TEMP;
+			log_warn("maildrop %s: flock", path);
+			util_seterr(errstr_r, errlen, "cannot lock the maildrop");
+			r = MD_TEMP;
 		}
 		maildrop_close(md);
 		return r;
 	}
-	if (fstat(md->fd, &md->st) == -1 || !S_ISREG(md->st.st_mode)) {
-		log_warnx("maildrop %s: not a regular file", path);
-		util_seterr(errstr_r, errlen, "maildrop is not a regular file");
-		maildrop_close(md);
-		return MD_PERM;
-	}
 
-	r = lock_mbox(&ml, md->fd, path, &md->lock, err, sizeof(err));
+	r = md_lock(md, &ml, err, sizeof(err));
 	if (r != LOCK_OK) {
 		if (r == LOCK_BUSY) {
 			util_seterr(errstr_r, errlen, "maildrop is locked by "
@@ -273,8 +371,19 @@ maildrop_open(struct maildrop *md, const char *path,
 		maildrop_close(md);
 		return r;
 	}
-	r = journal_recover(md->fd, path, err, sizeof(err));
-	if (r == -1) {
+	r = md_journal(md, jname, sizeof(jname), err, sizeof(err));
+	if (r == 0)
+		r = journal_recover(md->fd, md->jdirfd, jname, path, err,
+		    sizeof(err));
+	if (r == JOURNAL_FOREIGN) {
+		log_warnx("maildrop %s: the journal %s in the state directory "
+		    "does not explain the maildrop's content: %s; nothing "
+		    "written (see pop3d -R %s)", path, jname, err, path);
+		util_seterr(errstr_r, errlen, "an interrupted update cannot be "
+		    "completed safely: the mailbox was changed by another "
+		    "program; ask your administrator (pop3d -R)");
+		r = MD_PERM;
+	} else if (r == -1) {
 		log_warnx("maildrop %s: recovery failed: %s", path, err);
 		util_seterr(errstr_r, errlen, "an unfinished update of the "
 		    "maildrop could not be completed");
@@ -387,7 +496,7 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 {
 	const struct mbox_msg *msgs = md->scan.msgs;
 	struct journal_range *ranges;
-	char err[MD_ERR_MAX];
+	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
 	size_t first, i, n = 0;
 	off_t from;
 	int r;
@@ -410,8 +519,10 @@ remove_deleted(struct maildrop *md, const struct stat *st, char *errstr_r,
 	/* Mail delivered during the session. */
 	add_range(ranges, &n, md->size, st->st_size - md->size);
 
-	r = journal_rewrite(md->fd, md->path, from, ranges, n, st->st_size,
-	    err, sizeof(err));
+	r = md_journal(md, jname, sizeof(jname), err, sizeof(err));
+	if (r == 0)
+		r = journal_rewrite(md->fd, md->jdirfd, jname, md->path, from,
+		    ranges, n, st->st_size, err, sizeof(err));
 	free(ranges);
 	if (r == -1) {
 		log_warnx("maildrop %s: update failed: %s", md->path, err);
@@ -457,7 +568,7 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 
 	if (md->fd < 0)
 		return MD_OK;		/* no file: nothing to do */
-	r = lock_mbox(&ml, md->fd, md->path, &md->lock, err, sizeof(err));
+	r = md_lock(md, &ml, err, sizeof(err));
 	if (r != LOCK_OK) {
 		if (r == LOCK_BUSY) {
 			util_seterr(errstr_r, errlen, "maildrop is locked by "
@@ -480,7 +591,8 @@ maildrop_update(struct maildrop *md, char *errstr_r, size_t errlen)
 	if (md->ndeleted > 0) {
 		/* The same file (not replaced), not shorter, and every
 		 * message still starting where the burst saw it. */
-		if (lstat(md->path, &pst) == -1 ||
+		if (fstatat(md->dirfd, md->name, &pst, AT_SYMLINK_NOFOLLOW) ==
+		    -1 ||
 		    pst.st_dev != md->st.st_dev ||
 		    pst.st_ino != md->st.st_ino ||
 		    st.st_size < md->size || !separators_unchanged(md)) {
@@ -525,10 +637,86 @@ out:
 	return r;
 }
 
+void
+maildrop_unplant(const char *path, uid_t uid, gid_t mail_gid)
+{
+	char why[MD_ERR_MAX + PARAM_PATH_MAX], dir[PARAM_PATH_MAX];
+	const char *base;
+	struct stat st;
+	int dfd;
+
+	/* Confined as everything else: root never follows a link here. */
+	if ((dfd = safeopen_parent(path, &base, why, sizeof(why))) == -1)
+		return;		/* the session says what is wrong */
+	if (fstat(dfd, &st) == 0 && st.st_uid != uid) {
+		(void)snprintf(dir, sizeof(dir), "%.*s", base - path > 1 ?
+		    (int)(base - path - 1) : 1, path);
+		(void)lock_unplant(dfd, dir, base, uid, mail_gid);
+	}
+	close(dfd);
+}
+
+/* The fixed directory at the start of template tmpl ("/var/mail" of
+ * "/var/mail/%u"), or "" when there is none to check (~/..., "/%u"). */
+static void
+fixed_dir(const char *tmpl, char *buf, size_t len)
+{
+	size_t n = strcspn(tmpl, "%");
+
+	buf[0] = '\0';
+	if (tmpl[0] != '/')
+		return;
+	while (n > 0 && tmpl[n - 1] != '/')
+		n--;
+	if (n > 1)
+		(void)snprintf(buf, len, "%.*s", (int)(n - 1), tmpl);
+}
+
+/* A symbolic link in the fixed part of template tmpl (the value of key)
+ * is an error that names the real path to configure. */
+static int
+check_fixed(const char *key, const char *tmpl, char *errstr_r,
+    size_t errlen)
+{
+	char dir[PARAM_PATH_MAX], why[MD_ERR_MAX + PARAM_PATH_MAX];
+	char real[PATH_MAX];
+	int fd, e;
+
+	fixed_dir(tmpl, dir, sizeof(dir));
+	if (dir[0] == '\0')
+		return 0;
+	fd = safeopen_at(AT_FDCWD, NULL, dir, O_PATH | O_DIRECTORY, 0, why,
+	    sizeof(why));
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	/* Missing (no mail yet) or not ours to see: judged at login. */
+	if ((e = errno) == ENOENT || e == EACCES)
+		return 0;
+	if (realpath(dir, real) != NULL && strcmp(real, dir) != 0)
+		util_seterr(errstr_r, errlen, "%s = %s: %s; sessions never "
+		    "follow a symbolic link: configure %s = %s%s", key, tmpl,
+		    why, key, real, tmpl + strlen(dir));
+	else
+		util_seterr(errstr_r, errlen, "%s = %s: %s", key, tmpl, why);
+	return -1;
+}
+
+int
+maildrop_check_conf(const struct conf *c, char *errstr_r, size_t errlen)
+{
+	if (check_fixed("maildrop", c->maildrop, errstr_r, errlen) == -1 ||
+	    check_fixed("pop2_folder_dir", c->pop2_folder_dir, errstr_r,
+	    errlen) == -1)
+		return -1;
+	return privsep_state_dir_check(c, errstr_r, errlen);
+}
+
 int
 maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
 {
-	char err[MD_ERR_MAX];
+	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
 	struct mbox_lock ml;
 	int r;
 
@@ -538,16 +726,21 @@ maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
 		    "recover");
 		return MD_OK;
 	}
+	if (md_journal(md, jname, sizeof(jname), err, sizeof(err)) == -1) {
+		util_seterr(errstr_r, errlen, "%s", err);
+		return MD_TEMP;
+	}
 	/* The dead session's dotlock names a pid that is gone on this host:
 	 * lock.c removes it at once (the caller has reaped that pid). */
-	r = lock_mbox(&ml, md->fd, md->path, &md->lock, err, sizeof(err));
+	r = md_lock(md, &ml, err, sizeof(err));
 	if (r != LOCK_OK) {
 		util_seterr(errstr_r, errlen, "%s", r == LOCK_BUSY ?
 		    "locked by another program past the lock timeout; the "
 		    "next session recovers it" : err);
 		return r == LOCK_BUSY ? MD_INUSE : MD_TEMP;
 	}
-	r = journal_recover(md->fd, md->path, err, sizeof(err));
+	r = journal_recover(md->fd, md->jdirfd, jname, md->path, err,
+	    sizeof(err));
 	lock_mbox_release(&ml);
 	switch (r) {
 	case 1:
@@ -558,6 +751,11 @@ maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
 		util_seterr(errstr_r, errlen, "no committed update to "
 		    "complete; lock released");
 		return MD_OK;
+	case JOURNAL_FOREIGN:
+		util_seterr(errstr_r, errlen, "the journal %s in the state "
+		    "directory does not explain the maildrop's content: %s; "
+		    "nothing written (see pop3d -R %s)", jname, err, md->path);
+		return MD_PERM;
 	default:
 		util_seterr(errstr_r, errlen, "recovery failed: %s", err);
 		return MD_TEMP;

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "maildrop.h"
 #include "pop3.h"
 #include "privsep.h"
 #include "sd.h"
@@ -150,7 +151,8 @@ main(int argc, char *argv[])
 	}
 	if (test) {
 		if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
-		    listener_check_conf(&conf, err, sizeof(err)) == -1) {
+		    listener_check_conf(&conf, err, sizeof(err)) == -1 ||
+		    maildrop_check_conf(&conf, err, sizeof(err)) == -1) {
 			fprintf(stderr, "pop3d: %s: %s\n", conf.file, err);
 			return 1;
 		}
@@ -165,7 +167,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if (privsep_preauth_init(&conf, &pa, err, sizeof(err)) == -1 ||
-	    listener_check_conf(&conf, err, sizeof(err)) == -1) {
+	    listener_check_conf(&conf, err, sizeof(err)) == -1 ||
+	    maildrop_check_conf(&conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", conf.file, err);
 		return 1;
 	}

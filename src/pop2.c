@@ -9,7 +9,11 @@
  * (ACKD) are committed through maildrop_update() only on QUIT and on
  * FOLD, which releases the mailbox and selects another one: INBOX (the
  * spool maildrop) or one file inside the user's mail folder directory,
- * opened with the same locks as the spool.  The current message
+ * which must be the user's own directory, reached without a symbolic link
+ * at any level, opened without the mail group, with the file checked as a
+ * maildrop is (maildrop_open with folder set).  Folder names reach the
+ * log sanitised and quoted, so a name cannot forge fields.  The current
+ * message
  * indicator is 1-based, as on the wire; "=ccc" is the exact number of
  * octets RETR sends (CRLF line ends, no dot-stuffing, no terminator).
  */
@@ -26,13 +30,17 @@
 #include "maildrop.h"
 #include "pop2.h"
 
+/* A folder name or path in the log: every octet as \xHH at worst. */
+
 struct pop2 {
 	struct session	*s;
 	uint64_t	 cur;		/* current message indicator (1-based;
 					   0 or past the end: none) */
 	char		 folder[POP2_FOLDER_NAME_MAX + 1];	/* selected,
-					   for replies and the log */
+					   for replies */
+	char		 qfolder[POP2_LOG_MAX];	/* the same for the log */
 	char		 inbox[PARAM_PATH_MAX];	/* the spool maildrop */
+	int		 jdirfd;	/* the user's state directory */
 };
 
 static int	p2_fold(void *, int, char **);
@@ -70,6 +78,43 @@ pop2_timeout_session(const struct conf *c)
 {
 	return c->pop2_timeout_session > 0 ? c->pop2_timeout_session :
 	    POP2_TIMEOUT_SESSION;
+}
+
+const char *
+pop2_log_quote(const char *s, char *buf, size_t len)
+{
+	char piece[16];
+	size_t o = 0, cut = 0, pl;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (; *s != '\0'; s++) {
+		/* log_sanitize's rule for each octet, and '"' escaped too. */
+		if (*s == '"')
+			snprintf(piece, sizeof(piece), "\\x22");
+		else
+			log_sanitize(s, 1, piece, sizeof(piece));
+		pl = strlen(piece);
+		if (o + pl + 1 > len) {
+			/* Cut after the last whole piece "..." fits behind. */
+			snprintf(buf + cut, len - cut, "...");
+			return buf;
+		}
+		memcpy(buf + o, piece, pl + 1);
+		o += pl;
+		if (o + 4 <= len)
+			cut = o;
+	}
+	return buf;
+}
+
+/* Names the selected mailbox, for replies and (quoted) for the log. */
+static void
+set_folder(struct pop2 *p, const char *name)
+{
+	snprintf(p->folder, sizeof(p->folder), "%s", name);
+	pop2_log_quote(p->folder, p->qfolder, sizeof(p->qfolder));
 }
 
 bool
@@ -159,8 +204,8 @@ commit(struct pop2 *p, char *err, size_t errlen)
 			odele += s->md.scan.msgs[i].octets;
 	r = maildrop_update(&s->md, err, errlen);
 	if (r != MD_OK) {
-		log_warnx("user=%s folder=%s update failed: %s", s->user,
-		    p->folder, err);
+		log_warnx("user=%s folder=\"%s\" update failed: %s", s->user,
+		    p->qfolder, err);
 		return r;
 	}
 	s->ndele += ndele;
@@ -175,24 +220,25 @@ unselect(struct pop2 *p)
 	struct maildrop *md = &p->s->md;
 
 	maildrop_close(md);
-	memset(md, 0, sizeof(*md));
-	md->fd = md->session_fd = -1;
+	maildrop_init(md);
 }
 
 /*
  * Resolves FOLD's (unquoted) name to a path: INBOX, in any case, is the
- * spool maildrop; anything else is one regular file inside the folder
- * directory (design.md §6).  Returns NULL with path set, "" for a folder
- * that does not exist (an empty mailbox, p.7: nothing to open, no
- * session lock file created), or why the name is refused.
+ * spool maildrop (*folder_r false); anything else is one file inside the
+ * folder directory (design.md §6), opened by maildrop_open with folder
+ * set, which walks it without following links and checks the directory
+ * and the file (a missing file is an empty mailbox, p.7: nothing is
+ * opened or created).  Returns NULL with path set, or why the name is
+ * refused.
  */
 static const char *
 fold_path(const struct pop2 *p, const char *name, int n, char *path,
-    size_t len)
+    size_t len, bool *folder_r)
 {
 	const struct session *s = p->s;
-	struct stat st;
 
+	*folder_r = false;
 	if (n != -1 && strcasecmp(name, POP2_INBOX) == 0) {
 		snprintf(path, len, "%s", p->inbox);
 		return NULL;
@@ -202,12 +248,7 @@ fold_path(const struct pop2 *p, const char *name, int n, char *path,
 	if (pop2_folder_path(pop2_folder_dir(s->conf), s->user,
 	    s->au.home[0] != '\0' ? s->au.home : NULL, name, path, len) == -1)
 		return "no mail folder directory";
-	/* maildrop_open refuses symlinks and non-files again (O_NOFOLLOW,
-	 * fstat); this early look only spares a lock file. */
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? "" : "cannot open the folder";
-	if (!S_ISREG(st.st_mode))
-		return "not a mailbox";
+	*folder_r = true;
 	return NULL;
 }
 
@@ -218,8 +259,10 @@ p2_fold(void *ctx, int argc, char **argv)
 	struct session *s = p->s;
 	const struct conf *c = s->conf;
 	char name[POP2_FOLDER_NAME_MAX + 1], path[PARAM_PATH_MAX];
-	char err[256], safe[64];
+	char err[256], qpath[POP2_LOG_MAX];
+	struct maildrop_args a;
 	const char *why;
+	bool folder;
 	int n, r;
 
 	(void)argc;
@@ -234,38 +277,37 @@ p2_fold(void *ctx, int argc, char **argv)
 	}
 	unselect(p);
 	p->cur = 1;
-	p->folder[0] = '\0';
+	set_folder(p, "");
 	s->state = POP2_ST_MBOX;
 
-	why = fold_path(p, name, n, path, sizeof(path));
-	if (why != NULL && *why == '\0') {
-		snprintf(p->folder, sizeof(p->folder), "%s", name);
-		session_reply(s, "#0 messages in %s", p->folder);
-		return CMD_CONTINUE;
-	}
+	why = fold_path(p, name, n, path, sizeof(path), &folder);
 	if (why != NULL) {
 		/* design.md §6: refused names are "#0". */
 		log_info("user=%s fold=\"%s\" refused: %s", s->user,
-		    log_sanitize(argv[0], strlen(argv[0]), safe,
-		    sizeof(safe)), why);
+		    pop2_log_quote(argv[0], qpath, sizeof(qpath)), why);
 		session_reply(s, "#0 messages: %s", why);
 		return CMD_CONTINUE;
 	}
+	pop2_log_quote(path, qpath, sizeof(qpath));
+	memset(&a, 0, sizeof(a));
+	a.user = s->user;
+	a.jdirfd = p->jdirfd;
+	a.lock = &c->lock;
+	a.mboxrd = c->mboxrd;
+	a.folder = folder;
 	/* Before any lock is taken: the master recovers this one if we die. */
-	(void)session_selecting(s, path);
-	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
-	    sizeof(err));
+	(void)session_selecting(s, path, folder);
+	r = maildrop_open(&s->md, path, &a, err, sizeof(err));
 	if (r != MD_OK) {
 		/* design.md §6 (D-P3): a FOLD that fails is "#0". */
-		log_info("user=%s fold=%s: %s", s->user, path, err);
+		log_info("user=%s fold=\"%s\": %s", s->user, qpath, err);
 		unselect(p);
 		session_reply(s, "#0 messages: %s", err);
 		return CMD_CONTINUE;
 	}
-	snprintf(p->folder, sizeof(p->folder), "%s",
-	    strcasecmp(name, POP2_INBOX) == 0 ? POP2_INBOX : name);
-	log_info("user=%s fold=%s messages=%zu octets=%" PRIu64, s->user,
-	    path, s->md.scan.count, s->md.octets);
+	set_folder(p, folder ? name : POP2_INBOX);
+	log_info("user=%s fold=\"%s\" messages=%zu octets=%" PRIu64, s->user,
+	    qpath, s->md.scan.count, s->md.octets);
 	session_reply(s, "#%zu messages in %s", s->md.scan.count, p->folder);
 	return CMD_CONTINUE;
 }
@@ -345,9 +387,9 @@ p2_retr(void *ctx, int argc, char **argv)
 	    sink_count, &cs) == -1 || cs.n != o) {
 		/* The client counts octets: after a short or long message
 		 * it cannot find the next reply.  Close. */
-		log_warnx("user=%s folder=%s: cannot send message %" PRIu64
-		    " (%" PRIu64 " of %" PRIu64 " octets)", s->user,
-		    p->folder, p->cur, cs.n, o);
+		log_warnx("user=%s folder=\"%s\": cannot send message %"
+		    PRIu64 " (%" PRIu64 " of %" PRIu64 " octets)", s->user,
+		    p->qfolder, p->cur, cs.n, o);
 		s->end = "error";
 		return CMD_CLOSE;
 	}
@@ -431,7 +473,8 @@ pop2_run(struct session *s)
 	p.s = s;
 	p.cur = 1;
 	snprintf(p.inbox, sizeof(p.inbox), "%s", s->md.path);
-	snprintf(p.folder, sizeof(p.folder), "%s", POP2_INBOX);
+	p.jdirfd = s->md.jdirfd;
+	set_folder(&p, POP2_INBOX);
 	tmo = pop2_timeout_session(s->conf) * 1000;
 	s->io.wtimeout_ms = tmo;
 	s->state = POP2_ST_MBOX;

@@ -3,12 +3,14 @@
  * chroot, setgroups, setresgid or setresuid (style.md: the file boundary is
  * the privilege boundary).  The pre-auth child drops to an unprivileged
  * user in an empty chroot before it reads a byte from the network
- * (popa3d's model); the session master, which started as root, drops to
- * the mail user after a good login, keeping only the mail group (so it can
- * make dotlocks in a spool like Debian's root:mail 2775 /var/mail), and
- * never regains root; both drops are verified afterwards.  The master
- * reads the child's hand-off as it would read a network peer: every
- * length is bounded.
+ * (popa3d's model); the session master, which started as root, creates
+ * the user's state directory and then drops to the mail user after a good
+ * login, with no supplementary group at all and the mail group only as
+ * its saved set-group-ID, so that it can switch to it for the one thing it
+ * is for (dotlocks in a spool like Debian's root:mail 2775 /var/mail) and
+ * nothing else ever runs with it; it never regains root; both drops are
+ * verified afterwards.  The master reads the child's hand-off as it would
+ * read a network peer: every length is bounded.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -27,9 +30,12 @@
 #include "conf.h"
 #include "log.h"
 #include "privsep.h"
+#include "safeopen.h"
 
-/* Supplementary groups a dropped process keeps: the mail group at most. */
+/* Supplementary groups a dropped process keeps: its own at most. */
 #define PRIVSEP_GROUPS_MAX	1
+/* The mode of a user's state directory (INTERFACES 2). */
+#define PRIVSEP_STATE_MODE	0700
 
 /* true if dir holds nothing but "." and "..". */
 static bool
@@ -170,14 +176,14 @@ groups_are(const gid_t *groups, size_t n)
  * cannot be regained and that nothing else was kept.
  */
 static int
-drop_ids(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
-    char *errstr_r, size_t errlen)
+drop_ids(uid_t uid, gid_t gid, gid_t sgid, const gid_t *groups,
+    size_t ngroups, char *errstr_r, size_t errlen)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
 	if (setgroups(ngroups, groups) == -1 ||
-	    setresgid(gid, gid, gid) == -1 ||
+	    setresgid(gid, gid, sgid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
 		snprintf(errstr_r, errlen, "cannot drop privileges to "
 		    "uid %lu gid %lu: %s", (unsigned long)uid,
@@ -192,7 +198,7 @@ drop_ids(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 	}
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) ==
 	    -1 || ru != uid || eu != uid || su != uid || rg != gid ||
-	    eg != gid || sg != gid || !groups_are(groups, ngroups)) {
+	    eg != gid || sg != sgid || !groups_are(groups, ngroups)) {
 		snprintf(errstr_r, errlen, "ids or groups are not the ones "
 		    "dropped to (uid %lu gid %lu and %zu groups)",
 		    (unsigned long)uid, (unsigned long)gid, ngroups);
@@ -213,17 +219,31 @@ privsep_drop_preauth(const struct privsep_preauth *p)
 		fatal("chroot %s", p->chroot_dir);
 	if (chdir("/") == -1)
 		fatal("chdir /");
-	if (drop_ids(p->uid, p->gid, &p->gid, 1, err, sizeof(err)) == -1)
+	if (drop_ids(p->uid, p->gid, p->gid, &p->gid, 1, err,
+	    sizeof(err)) == -1)
 		fatalx("%s", err);
+}
+
+/* The mail group kept by privsep_drop_user (a trusted group for the
+ * checks of safeopen.c and lock.c), and whether it is the saved
+ * set-group-ID that privsep_mail_group() switches to. */
+static gid_t	kept_mail_gid = SAFEOPEN_NO_GID;
+static bool	mail_gid_saved;
+
+gid_t
+privsep_conf_mail_gid(const struct conf *c)
+{
+	gid_t gid;
+
+	return mail_group_gid(c, &gid) == 1 ? gid : SAFEOPEN_NO_GID;
 }
 
 int
 privsep_drop_user(const struct conf *c, const struct auth_user *u,
     char *errstr_r, size_t errlen)
 {
-	gid_t groups[PRIVSEP_GROUPS_MAX];
-	size_t n = 0;
-
+	mail_gid_saved = false;
+	kept_mail_gid = privsep_conf_mail_gid(c);
 	if (geteuid() != 0)
 		return 0;	/* already the invoking user: nothing to do */
 	if (u->uid == 0) {
@@ -231,11 +251,144 @@ privsep_drop_user(const struct conf *c, const struct auth_user *u,
 		    "uid 0");
 		return -1;
 	}
-	/* Only the spool's group, never root's groups nor the user's own
-	 * supplementary groups: a session needs nothing else. */
-	if (mail_group_gid(c, &groups[0]) == 1)
-		n = 1;
-	return drop_ids(u->uid, u->gid, groups, n, errstr_r, errlen);
+	/* No supplementary group at all (neither root's nor the user's
+	 * own); the mail group only as the saved set-group-ID, switched
+	 * on around dotlock operations in the spool and nowhere else. */
+	if (drop_ids(u->uid, u->gid, kept_mail_gid != SAFEOPEN_NO_GID ?
+	    kept_mail_gid : u->gid, NULL, 0, errstr_r, errlen) == -1)
+		return -1;
+	mail_gid_saved = kept_mail_gid != SAFEOPEN_NO_GID &&
+	    kept_mail_gid != u->gid;
+	return 0;
+}
+
+gid_t
+privsep_mail_gid(void)
+{
+	return kept_mail_gid;
+}
+
+int
+privsep_mail_group(bool on)
+{
+	gid_t want;
+
+	if (!mail_gid_saved)
+		return 0;
+	want = on ? kept_mail_gid : getgid();
+	if (setresgid((gid_t)-1, want, (gid_t)-1) == -1 || getegid() != want)
+		return -1;
+	return 0;
+}
+
+/*
+ * Opens state_dir itself (no symlink at any level) and checks it: as
+ * root owned by root and writable by nobody else, else owned by the euid.
+ * Returns an O_RDONLY | O_DIRECTORY fd, or -1 with a reason.
+ */
+static int
+open_state_root(const struct conf *c, char *errstr_r, size_t errlen)
+{
+	char why[PARAM_PATH_MAX + 128];
+	struct stat st;
+	int fd, e;
+
+	fd = safeopen_at(AT_FDCWD, NULL, c->state_dir, O_RDONLY | O_DIRECTORY,
+	    0, why, sizeof(why));
+	if (fd == -1) {
+		e = errno;
+		snprintf(errstr_r, errlen, "state_dir: %s%s%s%s", why,
+		    e == ENOENT ? "; create it (install -d -m 0755 " : "",
+		    e == ENOENT ? c->state_dir : "", e == ENOENT ? ")" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(errstr_r, errlen, "state_dir %s: %s", c->state_dir,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (geteuid() == 0 && (st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		snprintf(errstr_r, errlen, "state_dir %s must be a directory "
+		    "owned by root and writable by nobody else (chown root %s; "
+		    "chmod 0755 %s)", c->state_dir, c->state_dir, c->state_dir);
+		close(fd);
+		return -1;
+	}
+	if (geteuid() != 0 && st.st_uid != geteuid()) {
+		snprintf(errstr_r, errlen, "state_dir %s is owned by uid %lu; "
+		    "not started as root, it must be owned by uid %lu",
+		    c->state_dir, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+privsep_state_dir_check(const struct conf *c, char *errstr_r, size_t errlen)
+{
+	int fd = open_state_root(c, errstr_r, errlen);
+
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int
+privsep_state_dir(const struct conf *c, const struct auth_user *u,
+    const char *name, char *errstr_r, size_t errlen)
+{
+	char why[PARAM_PATH_MAX + 128];
+	struct stat st;
+	uid_t want = geteuid() == 0 ? u->uid : geteuid();
+	gid_t wantg = geteuid() == 0 ? u->gid : getegid();
+	bool made = false;
+	int sfd, fd;
+
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		snprintf(errstr_r, errlen, "bad state directory name");
+		return -1;
+	}
+	if ((sfd = open_state_root(c, errstr_r, errlen)) == -1)
+		return -1;
+	if (mkdirat(sfd, name, PRIVSEP_STATE_MODE) == 0)
+		made = true;
+	else if (errno != EEXIST) {
+		snprintf(errstr_r, errlen, "state directory %s/%s: mkdir: %s",
+		    c->state_dir, name, strerror(errno));
+		close(sfd);
+		return -1;
+	}
+	fd = safeopen_at(sfd, c->state_dir, name, O_RDONLY | O_DIRECTORY, 0,
+	    why, sizeof(why));
+	close(sfd);
+	if (fd == -1) {
+		snprintf(errstr_r, errlen, "state directory: %s", why);
+		return -1;
+	}
+	/* Made by us in a directory nobody else may write: give it to the
+	 * user (the umask may have narrowed its mode, too). */
+	if (made && ((geteuid() == 0 && fchown(fd, want, wantg) == -1) ||
+	    fchmod(fd, PRIVSEP_STATE_MODE) == -1)) {
+		snprintf(errstr_r, errlen, "state directory %s/%s: %s",
+		    c->state_dir, name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != want || (st.st_mode & 077) != 0) {
+		snprintf(errstr_r, errlen, "state directory %s/%s must be a "
+		    "directory owned by uid %lu with no group or other access "
+		    "(mode 0700)", c->state_dir, name, (unsigned long)want);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Wire format of the hand-off, both ways: a header of three 32-bit

@@ -214,8 +214,9 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 {
 	const struct conf *c = s->conf;
 	char err[256], path[PARAM_PATH_MAX], safe[PARAM_USER_MAX * 4 + 8];
+	struct maildrop_args ma;
 	bool pop2 = s->proto == PROTO_POP2;
-	int r, delay;
+	int r, delay, jdirfd;
 
 	log_sanitize(cr->user, strlen(cr->user), safe, sizeof(safe));
 	if (!auth_valid_username(cr->user, strlen(cr->user))) {
@@ -275,14 +276,24 @@ check_login(struct session *s, struct privsep_creds *cr, char *text,
 		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
-	if (privsep_drop_user(c, &s->au, err, sizeof(err)) == -1) {
+	/* Still root: the user's state directory (journals), and a dotlock
+	 * planted in a sticky spool, which the user could not remove. */
+	jdirfd = privsep_state_dir(c, &s->au, s->user, err, sizeof(err));
+	if (jdirfd != -1 && geteuid() == 0)
+		maildrop_unplant(path, s->au.uid, privsep_conf_mail_gid(c));
+	if (jdirfd == -1 || privsep_drop_user(c, &s->au, err,
+	    sizeof(err)) == -1) {
 		log_warnx("user=%s: %s", s->user, err);
 		snprintf(text, textlen, "%s this account cannot be served; "
 		    "tell your administrator", pop2 ? "-" : "-ERR [SYS/PERM]");
 		return PRIVSEP_CLOSE;
 	}
-	r = maildrop_open(&s->md, path, &c->lock, c->mboxrd, err,
-	    sizeof(err));
+	memset(&ma, 0, sizeof(ma));
+	ma.user = s->user;
+	ma.jdirfd = jdirfd;		/* kept open for the whole session */
+	ma.lock = &c->lock;
+	ma.mboxrd = c->mboxrd;
+	r = maildrop_open(&s->md, path, &ma, err, sizeof(err));
 	switch (r) {
 	case MD_OK:
 		text[0] = '\0';
@@ -393,15 +404,18 @@ crash_hook_session(void)
 #define SESSION_SELECT_WAIT_MS		5000
 
 int
-session_selecting(struct session *s, const char *path)
+session_selecting(struct session *s, const char *path, bool folder)
 {
+	char msg[PARAM_PATH_MAX + 1], ack;
 	struct pollfd pfd;
 	size_t len = strlen(path);
-	char ack;
 
 	if (s->ctlfd == -1 || len == 0 || len >= PARAM_PATH_MAX)
 		return -1;
-	if (send(s->ctlfd, path, len, MSG_NOSIGNAL) != (ssize_t)len)
+	/* One message: 'F' (a POP2 folder) or 'I' (INBOX), then the path. */
+	msg[0] = folder ? 'F' : 'I';
+	memcpy(msg + 1, path, len);
+	if (send(s->ctlfd, msg, len + 1, MSG_NOSIGNAL) != (ssize_t)len + 1)
 		goto gone;
 	pfd.fd = s->ctlfd;
 	pfd.events = POLLIN;
@@ -498,18 +512,34 @@ master_let_go(struct session *s)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Recovers the mailbox at path, which the master does not hold (a POP2
- * folder, or INBOX selected again): opening it takes the session lock,
+/* What the master knows of the session's mailbox. */
+struct selected {
+	bool	 held;		/* s->md, opened at login, is still it */
+	bool	 folder;	/* else: a POP2 folder (or INBOX again) */
+	int	 jdirfd;	/* the user's state directory */
+	char	 path[PARAM_PATH_MAX];	/* "" if unknown */
+};
+
+/* Recovers the mailbox the master does not hold (a POP2 folder, or INBOX
+ * selected again): opening it as the session did takes the session lock,
  * the mbox lock and completes a journal (maildrop_open).  A session lock
  * held by another session means that session has recovered it. */
 static int
-recover_path(struct session *s, const char *path, char *err, size_t errlen)
+recover_path(struct session *s, const struct selected *sel, char *err,
+    size_t errlen)
 {
 	const struct conf *c = s->conf;
+	struct maildrop_args a;
 	struct maildrop md;
 	int r;
 
-	r = maildrop_open(&md, path, &c->lock, c->mboxrd, err, errlen);
+	memset(&a, 0, sizeof(a));
+	a.user = s->user;
+	a.jdirfd = sel->jdirfd;
+	a.lock = &c->lock;
+	a.mboxrd = c->mboxrd;
+	a.folder = sel->folder;
+	r = maildrop_open(&md, sel->path, &a, err, errlen);
 	if (r == MD_OK) {
 		util_seterr(err, errlen, "reopened: lock released, any "
 		    "interrupted update completed");
@@ -546,16 +576,16 @@ end_reason(bool reaped, int status, char *why, size_t len)
  * one line: user, maildrop, why, what was done.
  */
 static void
-master_recover(struct session *s, bool held, const char *sel,
+master_recover(struct session *s, const struct selected *sel,
     const char *why)
 {
 	char err[512], safe[PARAM_PATH_MAX];
-	const char *path = held ? s->md.path : sel;
+	const char *path = sel->held ? s->md.path : sel->path;
 	int r;
 
-	if (held)
+	if (sel->held)
 		r = maildrop_recover(&s->md, err, sizeof(err));
-	else if (sel[0] != '\0')
+	else if (sel->path[0] != '\0')
 		r = recover_path(s, sel, err, sizeof(err));
 	else {
 		r = MD_TEMP;
@@ -580,8 +610,8 @@ master_recover(struct session *s, bool held, const char *sel,
 static int
 master_watch(struct session *s)
 {
-	char sel[PARAM_PATH_MAX], why[64];
-	bool held = true;	/* s->md is the session's mailbox */
+	char msg[PARAM_PATH_MAX + 1], why[64];
+	struct selected sel;
 	ssize_t n;
 	pid_t pid, w;
 	int ctl[2], status = 0;
@@ -614,26 +644,31 @@ master_watch(struct session *s)
 	close(ctl[1]);
 	master_let_go(s);
 
-	snprintf(sel, sizeof(sel), "%s", s->md.path);
+	memset(&sel, 0, sizeof(sel));
+	sel.held = true;
+	sel.jdirfd = s->md.jdirfd;
 	for (;;) {
-		n = recv(ctl[0], sel, sizeof(sel) - 1, 0);
+		n = recv(ctl[0], msg, sizeof(msg) - 1, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;		/* the session process is gone */
 		/* Same uid, but checked as any peer: a bounded, absolute,
 		 * NUL-free path of a mailbox the session is about to open. */
-		sel[n] = '\0';
-		if (sel[0] != '/' || memchr(sel, '\0', (size_t)n) != NULL) {
+		msg[n] = '\0';
+		sel.folder = msg[0] == 'F';
+		if ((msg[0] != 'F' && msg[0] != 'I') || n < 2 ||
+		    msg[1] != '/' || memchr(msg, '\0', (size_t)n) != NULL) {
 			log_warnx("user=%s: bad message from the session "
 			    "process", s->user);
-			sel[0] = '\0';
-		}
-		if (held) {
+			sel.path[0] = '\0';
+		} else
+			snprintf(sel.path, sizeof(sel.path), "%s", msg + 1);
+		if (sel.held) {
 			/* It left the mailbox we opened: let go of it so
 			 * that its session lock is free for FOLD INBOX. */
 			maildrop_close(&s->md);
-			held = false;
+			sel.held = false;
 		}
 		(void)send(ctl[0], "k", 1, MSG_NOSIGNAL);
 	}
@@ -642,8 +677,8 @@ master_watch(struct session *s)
 		;
 	end_reason(w == pid, status, why, sizeof(why));
 	if (why[0] != '\0')
-		master_recover(s, held, sel, why);
-	if (held)
+		master_recover(s, &sel, why);
+	if (sel.held)
 		maildrop_close(&s->md);
 	/* A failed UPDATE was the client's answer, not a failure of ours. */
 	return w == pid && WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
@@ -682,7 +717,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 	s->rfd = rfd;
 	s->wfd = wfd;
 	s->psfd = s->ctlfd = -1;
-	s->md.fd = s->md.session_fd = -1;
+	maildrop_init(&s->md);
 	s->penalty_ms = listener_penalty_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	make_id(s);

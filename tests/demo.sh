@@ -25,7 +25,8 @@ if [ ! -x "$POP3D" ]; then
 	exit 1
 fi
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The physical path: sessions never follow a symbolic link.
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 DEMO=$ROOT/demo
 PORT=1110
 umask 022
@@ -58,8 +59,8 @@ if ! rm -rf "$DEMO"; then
 	    "remove it as root" >&2
 	exit 1
 fi
-mkdir -p "$DEMO/mail" "$DEMO/empty"
-chmod 0755 "$DEMO" "$DEMO/empty"
+mkdir -p "$DEMO/mail" "$DEMO/empty" "$DEMO/state"
+chmod 0755 "$DEMO" "$DEMO/empty" "$DEMO/state"
 chmod 0700 "$DEMO/mail"
 
 MBOX=$DEMO/mail/demo
@@ -180,6 +181,7 @@ chmod 0600 "$DEMO/passwd"
 	echo "listen = pop3 127.0.0.1:$PORT"
 	echo "passwd_file = $DEMO/passwd"
 	echo "maildrop = $DEMO/mail/%u"
+	echo "state_dir = $DEMO/state"
 	echo "chroot = $DEMO/empty"
 	echo "pre_auth_user = $RUN_USER"
 	echo "plaintext_auth = loopback"
@@ -202,7 +204,9 @@ EOF
 chmod 0600 "$DEMO/fetchmailrc"
 
 if [ "$AS_ROOT" -eq 1 ]; then
-	chown root:root "$DEMO/empty" "$DEMO/passwd"
+	# state_dir: root's, writable by nobody else; pop3d makes the
+	# user's directory in it
+	chown root:root "$DEMO/empty" "$DEMO/passwd" "$DEMO/state"
 	chown "$MAIL_UID:$MAIL_GID" "$DEMO/mail" "$MBOX"
 	# The session runs as nobody: it must reach the mailbox directory.
 	if ! setpriv --reuid="$MAIL_UID" --regid="$MAIL_GID" \

@@ -9,9 +9,10 @@ gone, are removed first) and a spool made like Debian's /var/mail
 0660).
 
   - userdb = system: login, RETR, DELE, QUIT rewrites the mbox (owner,
-    group and mode kept); the session runs as the user with exactly the
-    mail group as supplementary group, which is what lets it make its
-    lock files in the 2775 spool (without it the dotlock fails);
+    group and mode kept); the session runs as the user with no
+    supplementary group and the mail group only as its saved
+    set-group-ID, which it switches to for its dotlocks in the 2775 spool
+    (without it the dotlock fails); nothing is left in the spool;
   - locked, expired, "must change", nologin-shell and uid-0 accounts are
     refused with the same -ERR [AUTH] as a bad password, the log naming
     the reason and never the password;
@@ -138,9 +139,9 @@ class Base(unittest.TestCase):
             s.conf.update(conf)
         return s
 
-    def put_mbox(self, user, data):
+    def put_mbox(self, user, data, mode=0o660):
         path = os.path.join(self.spool, user.pw_name)
-        lib.write_file(path, data, 0o660)
+        lib.write_file(path, data, mode)
         os.chown(path, user.pw_uid, self.mail_gid)
         return path
 
@@ -199,9 +200,11 @@ class AccountsTest(Base):
             c.ok("PASS " + PASS)
             c.ok("STAT")
             pid, st = self.session_of(s, u.pw_uid)
-            self.assertEqual(ids(st, "Gid"), [u.pw_gid] * 4)
-            # the mail group and nothing else: not root's, not the user's
-            self.assertEqual(ids(st, "Groups"), [self.mail_gid])
+            # no supplementary group (not root's, not the user's); the
+            # mail group only as the saved set-group-ID
+            self.assertEqual(ids(st, "Gid"), [u.pw_gid, u.pw_gid,
+                                              self.mail_gid, u.pw_gid])
+            self.assertEqual(ids(st, "Groups"), [])
             c.ok("RETR 2")
             self.assertEqual(c.multi(), mb.msgs[1].wire())
             c.ok("DELE 1")
@@ -213,25 +216,24 @@ class AccountsTest(Base):
         st = os.stat(path)
         self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777),
                          (u.pw_uid, self.mail_gid, 0o660))
-        lockf = os.path.join(self.spool, ".%s.pop" % OK)
-        self.assertEqual(os.stat(lockf).st_uid, u.pw_uid,
-                         "the session lock was made by the session")
-        self.assertEqual(sorted(os.listdir(self.spool)),
-                         sorted([OK, ".%s.pop" % OK]),
-                         "dotlock or journal left behind")
+        self.assertEqual(sorted(os.listdir(self.spool)), [OK],
+                         "session lock, dotlock or journal left behind")
+        # the user's state directory, made by the master as root
+        st = os.stat(os.path.join(s.statedir, OK))
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777),
+                         (u.pw_uid, 0o700))
+        self.assertEqual(os.listdir(os.path.join(s.statedir, OK)), [])
         self.assertNotIn(PASS, s.log())
 
     def test_no_mail_group_no_dotlock(self):
         # The control: without the mail group the session cannot make
-        # the dotlock in the spool (its session lock file is given to
-        # it), so the login is refused and the mbox untouched.
+        # the dotlock in the spool, so the login is refused and the mbox
+        # untouched.  (Mode 0600: a group-writable maildrop of group mail
+        # is refused outright when mail is not the mail_group.)
         u = self.ok
         data = simple_mbox(2).data()
         s = self.make_server(conf={"mail_group": "none"})
-        path = self.put_mbox(u, data)
-        lockf = os.path.join(self.spool, ".%s.pop" % OK)
-        lib.write_file(lockf, b"", 0o600)
-        os.chown(lockf, u.pw_uid, u.pw_gid)
+        path = self.put_mbox(u, data, 0o600)
         s.start()
         with s.connect() as c:
             c.ok("USER " + OK)
@@ -246,7 +248,7 @@ class AccountsTest(Base):
         # runs with no supplementary group at all.
         u = self.ok
         s = self.make_server(conf={"mail_group": "postern-tnogroup"})
-        self.put_mbox(u, simple_mbox(1).data())
+        self.put_mbox(u, simple_mbox(1).data(), 0o600)
         os.chmod(self.spool, 0o1777)    # writable without the group
         s.start()
         for _ in range(2):
@@ -346,7 +348,8 @@ class PamTest(Base):
             c.ok("USER " + PAM_USER)
             c.ok("PASS " + PASS)
             pid, st = self.session_of(s, u.pw_uid)
-            self.assertEqual(ids(st, "Groups"), [self.mail_gid])
+            self.assertEqual(ids(st, "Groups"), [])
+            self.assertEqual(ids(st, "Gid")[2], self.mail_gid)
             c.ok("RETR 1")
             self.assertEqual(c.multi(), mb.msgs[0].wire())
             c.ok("DELE 1")

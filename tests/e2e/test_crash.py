@@ -6,7 +6,9 @@ SIGKILL itself just before journal step N of QUIT's UPDATE:
   1 create journal, 2 write data, 3 fsync, 4 commit record, 5 in-place
   rewrite, 6 fsync, 7 truncate, 8 fsync, 9 unlink journal.
 N:K fires at the K-th time step N is reached: 5:2 is halfway through the
-in-place rewrite ("killed mid-write").  POSTERN_TEST_MASTER_CRASH_AT does
+in-place rewrite ("killed mid-write"), at a 4 KiB boundary of the file as
+a real kill -9 stops a write, so the messages are large enough for the
+rewritten region to span several blocks.  POSTERN_TEST_MASTER_CRASH_AT does
 the same in the per-connection master, whose recovery runs the same
 steps (5-9).  Each session runs as `pop3d -i` on a socketpair so that
 only the crashing one has the variables.
@@ -41,6 +43,12 @@ STEPS = ("1", "2", "3", "4", "5", "5:2", "6", "7", "8", "9")
 NO_MASTER_STEPS = ("1", "4", "5:2", "7", "9")
 # How long "at once" may take (a kill -9 to a recovered file).
 RECOVERY_WAIT = 2.0
+
+
+def big_mbox(n, tag):
+    """n messages of about 4 KiB: step 5:2 needs several blocks."""
+    return lib.Mbox([lib.simple_message(i, tag, body_lines=120)
+                     for i in range(1, n + 1)])
 
 
 def session_pid(master):
@@ -173,7 +181,7 @@ class CrashTest(unittest.TestCase):
         return extra, appended
 
     def setup(self, s, tag):
-        mb = lib.simple_mbox(10, tag)
+        mb = big_mbox(10, tag)
         s.put_mbox(mb.data())
         s.prepare()
         rc = lib.procmail_rc(s.tmp, s.maildrop(),
@@ -238,7 +246,7 @@ class CrashTest(unittest.TestCase):
         session's dotlock at once (its pid is gone) instead of waiting
         for it to age."""
         with lib.Server(self, conf={"lock_timeout": "10"}) as s:
-            mb = lib.simple_mbox(10, "stale")
+            mb = big_mbox(10, "stale")
             s.put_mbox(mb.data())
             s.prepare()
             self.crash_session(s, 5, kill_master=True)
@@ -279,8 +287,8 @@ class Pop2CrashTest(unittest.TestCase):
     """The master recovers the mailbox a POP2 session had selected."""
 
     def make(self, s):
-        self.inbox = lib.simple_mbox(6, "inbox")
-        self.saved = lib.simple_mbox(6, "saved")
+        self.inbox = big_mbox(6, "inbox")
+        self.saved = big_mbox(6, "saved")
         s.put_mbox(self.inbox.data())
         self.fdir = os.path.join(s.tmp, "folders", DEFAULT_USER)
         os.makedirs(self.fdir, 0o700)

@@ -1,8 +1,11 @@
 """
 test_enospc.py: a full disk during UPDATE (design.md §2: "ENOSPC or EIO
 during UPDATE aborts it with the maildrop untouched and -ERR to the
-client").  The maildrop lives on a 1 MiB tmpfs mounted for the test
-(root only; skipped otherwise, or where mounting is not permitted).
+client"), and a full spool at login (issue 8 §5: an empty dotlock, so
+that users can still read and delete).  The maildrop, and for the first
+test the state directory with the journal, live on a 1 MiB tmpfs mounted
+for the test (root only; skipped otherwise, or where mounting is not
+permitted).
 """
 
 import os
@@ -46,6 +49,24 @@ class EnospcTest(unittest.TestCase):
                         timeout=20)
         os.mkdir(os.path.join(self.mnt, "mail"), 0o755)
         lib.RUN_AS.chown(os.path.join(self.mnt, "mail"))
+        # the journal's room is the state directory's
+        self.state = os.path.join(self.mnt, "state")
+        os.mkdir(self.state, 0o755)
+        lib.RUN_AS.chown(self.state)
+
+    def fill(self):
+        """Fills the tmpfs to the last block; returns the filler's path."""
+        filler = os.path.join(self.mnt, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            for _ in range(4096):
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        self.assertLess(os.statvfs(self.mnt).f_bavail, 1)
+        return filler
 
     def test_full_disk_update(self):
         mb = big_mbox()
@@ -53,7 +74,8 @@ class EnospcTest(unittest.TestCase):
         self.assertGreater(len(data), 600 * 1024)
         self.assertLess(len(data), 800 * 1024)
         maildir = os.path.join(self.mnt, "mail")
-        s = lib.server(self, conf={"maildrop": os.path.join(maildir, "%u")})
+        s = lib.server(self, conf={"maildrop": os.path.join(maildir, "%u"),
+                                   "state_dir": self.state})
         s.maildir = maildir
         s.put_mbox(data)
         s.start()
@@ -77,16 +99,7 @@ class EnospcTest(unittest.TestCase):
         with s.login() as c:
             c.ok("DELE 1")
             c.ok("DELE 3")
-            filler = os.path.join(self.mnt, "filler")
-            fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                for _ in range(4096):
-                    os.write(fd, b"\0" * 4096)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-            self.assertLess(os.statvfs(self.mnt).f_bavail, 1)
+            filler = self.fill()
             r = c.cmd("QUIT")
             self.assertTrue(r.startswith(b"-ERR [SYS/TEMP]"), r)
         lib.same(self, s.read_mbox(), data)
@@ -99,3 +112,31 @@ class EnospcTest(unittest.TestCase):
             c.ok("DELE 1")
             c.ok("QUIT")
         lib.same(self, s.read_mbox(), smaller.without({0}))
+
+    def test_full_spool_login(self):
+        """A spool without one free block: the dotlock's temp file cannot
+        be written, so the session makes an empty dotlock and the user can
+        still log in, read and delete (the journal has room in the state
+        directory, on another file system)."""
+        mb = lib.simple_mbox(5)
+        maildir = os.path.join(self.mnt, "mail")
+        s = lib.server(self, conf={"maildrop": os.path.join(maildir, "%u")})
+        s.maildir = maildir
+        s.put_mbox(mb.data())
+        filler = self.fill()
+        s.start()
+        with s.login() as c:
+            self.assertEqual(c.ok("STAT"), b"+OK 5 %d" % sum(
+                m.octets() for m in mb.msgs))
+            c.ok("RETR 2")
+            self.assertEqual(c.multi(), mb.msgs[1].wire())
+            c.ok("DELE 1")
+            c.ok("DELE 4")
+            c.ok("QUIT")
+        lib.same(self, s.read_mbox(), mb.without({0, 3}))
+        self.assertTrue(s.wait_log(r"no room for the content of dotlock "
+                                   r".*: made it empty"), s.log()[-2000:])
+        # nothing left behind: no dotlock, no session lock, no journal
+        self.assertEqual(sorted(os.listdir(maildir)), [lib.DEFAULT_USER])
+        self.assertFalse(os.path.exists(s.journal()))
+        os.unlink(filler)

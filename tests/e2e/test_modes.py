@@ -94,6 +94,10 @@ class ModesTest(unittest.TestCase):
         root_dir = tempfile.mkdtemp(prefix="postern-e2e-chroot.")
         self.addCleanup(shutil.rmtree, root_dir, True)
         os.chmod(root_dir, 0o755)
+        # state_dir: ours (root's when we are root), writable by nobody else
+        state_dir = tempfile.mkdtemp(prefix="postern-e2e-state.")
+        self.addCleanup(shutil.rmtree, state_dir, True)
+        os.chmod(state_dir, 0o755)
         good = (
             "# a complete configuration\n"
             "hostname = mail.example.org\n"
@@ -103,6 +107,7 @@ class ModesTest(unittest.TestCase):
             "chroot = %s\n"
             "passwd_file = %s\n"
             "maildrop = %s/%%u\n"
+            "state_dir = %s\n"
             "# the minimum:\n"
             "timeout_auth = 10\n"
             "timeout_session = 60\n"
@@ -119,7 +124,7 @@ class ModesTest(unittest.TestCase):
             "\n"
             "   # indented comment\n" % (
                 lib.free_port(), lib.free_port(), root_dir, s.passwd_path,
-                s.maildir))
+                s.maildir, state_dir))
         s.write_passwd()
         path = os.path.join(s.tmp, "good.conf")
         lib.write_file(path, good.encode(), 0o644)

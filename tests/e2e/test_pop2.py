@@ -584,10 +584,11 @@ class CommitTest(Base):
         self.assertEqual(c.fold("locked"), 2)
         c.quit()
         self.wait_exit()
-        # only the session locks of the folders opened may be new
+        # nothing is left behind in the folder directory (the session
+        # lock is an flock on the folder itself, the journal lives in the
+        # state directory)
         new = lib.tree(self.folders) - before
-        self.assertTrue(all(re.match(r"alice/\.\w+\.pop$", n) for n in new),
-                        new)
+        self.assertEqual(new, set())
 
     def test_timeout_commits_nothing(self):
         """RFC 937 p.22: a timeout is "- error" and close, in AUTH and
@@ -712,7 +713,9 @@ class BadInputTest(Base):
         self.put_folder(".hidden", simple_mbox(3).data())
         os.symlink(s.maildrop(), self.folder("link"))
         os.symlink("/etc", self.folder("etc"))
-        snap = {p: os.stat(os.path.join(s.tmp, p)).st_mtime_ns
+        # lstat: the bait link to /etc must not make /etc's own changes
+        # (another test adding users) ours
+        snap = {p: os.lstat(os.path.join(s.tmp, p)).st_mtime_ns
                 for p in lib.tree(s.tmp)}
         names = [b"../x", b"/etc/passwd", b"..", b".", b".hidden",
                  b"etc/passwd", b"link", b"a\x01b", b"a\x7fb",
@@ -728,15 +731,40 @@ class BadInputTest(Base):
         c.quit()
         self.wait_exit()
         lib.same(self, s.read_mbox(), spool.data())
-        after = {p: os.stat(os.path.join(s.tmp, p)).st_mtime_ns
+        after = {p: os.lstat(os.path.join(s.tmp, p)).st_mtime_ns
                  for p in lib.tree(s.tmp)}
-        # only the logs and the spool (its atime, its session lock) may
-        # change; the folder directory is as it was
+        # only the logs, the spool (its atime, a dotlock come and gone)
+        # and the user's state directory (made at the login) may change;
+        # the folder directory is as it was
         changed = {p for p in set(snap) | set(after)
                    if snap.get(p) != after.get(p)}
         self.assertTrue(all(p.endswith(".log") or p in (
-            "mail", "mail/alice", "mail/.alice.pop") for p in changed),
+            "mail", "mail/alice", "state", "state/alice") for p in changed),
             changed)
+
+    def test_fold_names_cannot_forge_log_fields(self):
+        """Issue 8: a folder name reaches the log sanitised and inside
+        one quoted field, so `x user=bob addr=10.9.9.9` adds no user= or
+        addr= field to the line, and a '"' cannot end the quotes."""
+        self.require_folders()
+        s = self.make(simple_mbox(1))
+        self.put_folder('z" user=bob', simple_mbox(1).data())
+        c = self.login(s)
+        for n in (b"x user=bob addr=10.9.9.9",
+                  b'y" user=bob addr=10.9.9.9 x="', b'z" user=bob'):
+            c.send(b"FOLD " + n + b"\r\n")
+            self.assertRegex(c.reply(), rb"^#[01] ")
+        c.quit()
+        self.wait_exit()
+        field = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+        lines = [l for l in s.log().splitlines() if "fold=" in l]
+        self.assertEqual(len(lines), 3, s.log())
+        for l in lines:
+            keys = [k for k, _ in field.findall(l)]
+            self.assertEqual(keys.count("user"), 1, l)
+            self.assertNotIn("addr", keys, l)
+            self.assertIn("bob", l)
+        self.assertEqual(sum("\\x22" in l for l in lines), 2, lines)
 
     def test_read_junk(self):
         mb = simple_mbox(2)

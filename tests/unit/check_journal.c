@@ -5,243 +5,7 @@
  * during recovery itself; torn, corrupt and foreign journals; ENOSPC on a
  * small tmpfs.
  */
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "journal.h"
-#include "testutil.h"
-
-#define APPEND_NONE	0
-#define APPEND_WRITE	1
-#define APPEND_PROCMAIL	2
-#define APPEND_BIG	3	/* longer than what the rewrite removes */
-#define BIG_BODY	(200 * 1024)
-#define PROCMAIL	"/usr/bin/procmail"
-
-struct spec {
-	off_t			 size;
-	off_t			 from;
-	size_t			 n;
-	struct journal_range	 r[4];
-};
-
-static char dir[512], mbox[600], jpath[700], tpath[710];
-static unsigned char *orig;
-static int appended;
-
-static void
-setup(void)
-{
-	tu_tmpdir(dir, sizeof(dir));
-	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
-	snprintf(jpath, sizeof(jpath), "%s/.mbox.journal", dir);
-	snprintf(tpath, sizeof(tpath), "%s.tmp", jpath);
-	orig = NULL;
-	appended = 0;
-}
-
-static void
-teardown(void)
-{
-	free(orig);
-	tu_rmtree(dir);
-}
-
-/* Deterministic text-like content: lines of varying length. */
-static void
-fill(unsigned char *p, size_t len, unsigned seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (x >> 16) % 61 == 0 ? '\n' :
-		    (unsigned char)(' ' + (x >> 16) % 95);
-	}
-}
-
-static void
-make_mbox(off_t size, unsigned seed)
-{
-	orig = malloc((size_t)size + 1);
-	ck_assert_ptr_nonnull(orig);
-	fill(orig, (size_t)size, seed);
-	tu_write_file(mbox, orig, (size_t)size);
-}
-
-/* The file as the spec's rewrite leaves it. */
-static unsigned char *
-kept(const struct spec *sp, size_t *len_r)
-{
-	unsigned char *b = malloc((size_t)sp->size + 1);
-	size_t len = (size_t)sp->from, i;
-
-	ck_assert_ptr_nonnull(b);
-	memcpy(b, orig, len);
-	for (i = 0; i < sp->n; i++) {
-		memcpy(b + len, orig + sp->r[i].off, (size_t)sp->r[i].len);
-		len += (size_t)sp->r[i].len;
-	}
-	*len_r = len;
-	return b;
-}
-
-static void
-assert_file(const unsigned char *want, size_t want_len)
-{
-	size_t len, i;
-	char *got = tu_read_file(mbox, &len);
-
-	for (i = 0; i < len && i < want_len; i++)
-		if ((unsigned char)got[i] != want[i])
-			break;
-	ck_assert_msg(len == want_len && i == len,
-	    "file differs: %zu bytes, want %zu, first difference at %zu",
-	    len, want_len, i);
-	free(got);
-}
-
-static void
-assert_no_journal(void)
-{
-	ck_assert_int_eq(access(jpath, F_OK), -1);
-	ck_assert_int_eq(access(tpath, F_OK), -1);
-}
-
-static int
-open_mbox(void)
-{
-	int fd = open(mbox, O_RDWR);
-
-	ck_assert_int_ge(fd, 0);
-	return fd;
-}
-
-static off_t
-file_size(void)
-{
-	struct stat st;
-
-	ck_assert_int_eq(stat(mbox, &st), 0);
-	return st.st_size;
-}
-
-/*
- * Appends a new message as an MDA would: a raw write, or procmail with a
- * locking recipe.  Returns the bytes appended (malloc'd) in *len_r.
- */
-static unsigned char *
-append_mail(int mode, size_t *len_r)
-{
-	char msg[256], path[700], cmd[1600];
-	unsigned char *b;
-	char *all;
-	off_t before = file_size();
-	size_t len;
-	unsigned char *big;
-	int n, fd;
-
-	n = snprintf(msg, sizeof(msg), "From new%d@example.org Fri Nov 24 "
-	    "10:00:0%d 2023\nSubject: arrived after the crash %d\n\n"
-	    "new mail %d\n", appended, appended % 10, appended, appended);
-	appended++;
-	if (mode == APPEND_PROCMAIL && access(PROCMAIL, X_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/rc", dir);
-		snprintf(cmd, sizeof(cmd), ":0:\n%s\n", mbox);
-		tu_write_file(path, cmd, strlen(cmd));
-		snprintf(path, sizeof(path), "%s/msg", dir);
-		tu_write_file(path, msg, (size_t)n);
-		snprintf(cmd, sizeof(cmd), "%s -m %s/rc < %s", PROCMAIL, dir,
-		    path);
-		ck_assert_int_eq(system(cmd), 0);
-	} else {
-		if (mode == APPEND_PROCMAIL)
-			fprintf(stderr, "check_journal: no %s, appending "
-			    "with write()\n", PROCMAIL);
-		fd = open(mbox, O_WRONLY | O_APPEND);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(write(fd, msg, (size_t)n), n);
-		if (mode == APPEND_BIG) {
-			big = malloc(BIG_BODY);
-			ck_assert_ptr_nonnull(big);
-			fill(big, BIG_BODY, (unsigned)appended);
-			big[BIG_BODY - 1] = '\n';
-			ck_assert_int_eq(write(fd, big, BIG_BODY), BIG_BODY);
-			free(big);
-		}
-		close(fd);
-	}
-	all = tu_read_file(mbox, &len);
-	ck_assert_int_gt((off_t)len, before);
-	*len_r = len - (size_t)before;
-	b = malloc(*len_r);
-	ck_assert_ptr_nonnull(b);
-	memcpy(b, all + before, *len_r);
-	free(all);
-	return b;
-}
-
-/* Concatenates a and b into a fresh buffer (a is freed). */
-static unsigned char *
-cat(unsigned char *a, size_t *alen, const unsigned char *b, size_t blen)
-{
-	a = realloc(a, *alen + blen + 1);
-	ck_assert_ptr_nonnull(a);
-	memcpy(a + *alen, b, blen);
-	*alen += blen;
-	return a;
-}
-
-/* Runs op (0 rewrite, 1 recover) in a child with the crash hook set.
- * Returns true if the child was killed by the hook. */
-static bool
-crash_child(int op, const char *at, const struct spec *sp)
-{
-	pid_t pid;
-	int status;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char err[256];
-		int fd, r;
-
-		if (at != NULL && setenv("POSTERN_TEST_CRASH_AT", at, 1) != 0)
-			_exit(5);
-		if ((fd = open(mbox, O_RDWR)) == -1)
-			_exit(6);
-		if (op == 0)
-			r = journal_rewrite(fd, mbox, sp->from, sp->r, sp->n,
-			    sp->size, err, sizeof(err));
-		else
-			r = journal_recover(fd, mbox, err, sizeof(err));
-		if (r == -1)
-			fprintf(stderr, "child: %s\n", err);
-		_exit(r == -1 ? 2 : 0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status)) {
-		ck_assert_int_eq(WTERMSIG(status), SIGKILL);
-		return true;
-	}
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "child status %d", status);
-	return false;
-}
+#include "journal_tu.h"
 
 static const struct spec specs[] = {
 	/* a middle and the tail removed */
@@ -279,14 +43,14 @@ START_TEST(test_rewrite_exact)
 	want = kept(sp, &len);
 	fd = open_mbox();
 	ck_assert_int_eq(fstat(fd, &st0), 0);
-	ck_assert_msg(journal_rewrite(fd, mbox, sp->from, sp->r, sp->n,
+	ck_assert_msg(rewrite(fd, sp->from, sp->r, sp->n,
 	    sp->size, err, sizeof(err)) == 0, "rewrite: %s", err);
 	ck_assert_int_eq(fstat(fd, &st1), 0);
 	ck_assert(st0.st_ino == st1.st_ino && st0.st_dev == st1.st_dev);
 	assert_file(want, len);
 	assert_no_journal();
 	/* Nothing to recover afterwards. */
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(want, len);
 	free(want);
 	close(fd);
@@ -306,24 +70,24 @@ START_TEST(test_rewrite_bad_args)
 
 	make_mbox(1000, 7);
 	fd = open_mbox();
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, desc, 2, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, desc, 2, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, over, 2, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, over, 2, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, out, 1, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, out, 1, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, before, 1, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, before, 1, 1000, err,
 	    sizeof(err)), -1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 1001, NULL, 0, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 1001, NULL, 0, 1000, err,
 	    sizeof(err)), -1);
 	/* old_end is not the file's size: it changed under the caller. */
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, NULL, 0, 999, err,
+	ck_assert_int_eq(rewrite(fd, 100, NULL, 0, 999, err,
 	    sizeof(err)), -1);
 	assert_file(orig, 1000);
 	assert_no_journal();
 	/* A journal already there (recovery not run): refused. */
 	tu_write_file(jpath, "x", 1);
-	ck_assert_int_eq(journal_rewrite(fd, mbox, 100, NULL, 0, 1000, err,
+	ck_assert_int_eq(rewrite(fd, 100, NULL, 0, 1000, err,
 	    sizeof(err)), -1);
 	ck_assert(strstr(err, "exists") != NULL);
 	assert_file(orig, 1000);
@@ -332,19 +96,45 @@ START_TEST(test_rewrite_bad_args)
 }
 END_TEST
 
-START_TEST(test_path)
+START_TEST(test_name)
 {
 	char buf[64];
 
-	ck_assert_int_eq(journal_path("/var/mail/joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/var/mail/.joe.journal");
-	ck_assert_int_eq(journal_path("joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, ".joe.journal");
-	ck_assert_int_eq(journal_path("/joe", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/.joe.journal");
-	ck_assert_int_eq(journal_path("/var/mail/", buf, sizeof(buf)), -1);
-	ck_assert_int_eq(journal_path("/var/mail/a-rather-long-name-indeed"
-	    "-for-this-small-buffer", buf, sizeof(buf)), -1);
+	/* python3 -c 'import hashlib;
+	 *     print(hashlib.sha256(b"/var/mail/joe").hexdigest()[:16])' */
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "a0b287e21acf1284.journal");
+	ck_assert_int_eq(journal_name("/var/mail/joe/", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "01a920c31438b776.journal");
+	ck_assert_int_eq(journal_name("joe", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(journal_name("", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, 24), -1);
+	ck_assert_int_eq(journal_name("/var/mail/joe", buf, 25), 0);
+}
+END_TEST
+
+/* Only a plain name inside the directory fd. */
+START_TEST(test_bad_jname)
+{
+	static const char *const bad[] = {
+		"", ".", "..", "../x.journal", "a/b", ".hidden"
+	};
+	char err[256];
+	size_t i;
+	int fd;
+
+	make_mbox(1000, 7);
+	fd = open_mbox();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(journal_rewrite(fd, jdir, bad[i], mbox, 100,
+		    NULL, 0, 1000, err, sizeof(err)), -1);
+		ck_assert_int_eq(journal_recover(fd, jdir, bad[i], mbox, err,
+		    sizeof(err)), -1);
+	}
+	ck_assert_int_eq(journal_recover(fd, -1, jname, mbox, err,
+	    sizeof(err)), -1);
+	assert_file(orig, 1000);
+	close(fd);
 }
 END_TEST
 
@@ -384,7 +174,10 @@ START_TEST(test_crash_rewrite)
 		/* Killed mid-write: the new content is half written. */
 		size_t got_len;
 		char *got = tu_read_file(mbox, &got_len);
-		size_t half = (len - (size_t)crash_spec.from) / 2;
+		/* journal.c stops at a block boundary, as a kill -9 does. */
+		size_t half = ((size_t)crash_spec.from + (len -
+		    (size_t)crash_spec.from) / 2) / 4096 * 4096 -
+		    (size_t)crash_spec.from;
 
 		ck_assert(got_len == (size_t)crash_spec.size);
 		ck_assert(memcmp(got, want, (size_t)crash_spec.from + half)
@@ -399,11 +192,11 @@ START_TEST(test_crash_rewrite)
 		free(add);
 	}
 	fd = open_mbox();
-	r = journal_recover(fd, mbox, err, sizeof(err));
+	r = recover(fd, err, sizeof(err));
 	ck_assert_msg(r == (committed ? 1 : 0), "recover %d: %s", r, err);
 	assert_file(want, len);
 	assert_no_journal();
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(want, len);
 	free(want);
 	close(fd);
@@ -474,7 +267,7 @@ START_TEST(test_crash_recover)
 		free(add);
 	}
 	fd = open_mbox();
-	r = journal_recover(fd, mbox, err, sizeof(err));
+	r = recover(fd, err, sizeof(err));
 	ck_assert_msg(r == (killed ? 1 : 0), "recover %d: %s", r, err);
 	assert_file(want, len);
 	assert_no_journal();
@@ -512,7 +305,7 @@ expect_discarded(void)
 	char err[256];
 	int fd = open_mbox();
 
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 0);
 	assert_file(orig, (size_t)small_spec.size);
 	assert_no_journal();
 	close(fd);
@@ -525,7 +318,7 @@ expect_kept_error(void)
 	int fd = open_mbox();
 
 	err[0] = '\0';
-	ck_assert_int_eq(journal_recover(fd, mbox, err, sizeof(err)), -1);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), -1);
 	ck_assert(err[0] != '\0');
 	assert_file(orig, (size_t)small_spec.size);
 	ck_assert_int_eq(access(jpath, F_OK), 0);
@@ -575,8 +368,22 @@ END_TEST
 
 START_TEST(test_corrupt_data)
 {
+	struct stat st;
+
 	committed_journal();
-	patch_journal(200, 1);		/* in the data, after the commit */
+	ck_assert_int_eq(stat(jpath, &st), 0);
+	/* After the commit: in the table of old digests (it starts after
+	 * the 144-byte header and the path), or the data's last byte. */
+	patch_journal(_i == 0 ? 200 : st.st_size - 41, 1);
+	expect_kept_error();
+}
+END_TEST
+
+/* A committed journal of another version is kept, never discarded. */
+START_TEST(test_other_version)
+{
+	committed_journal();
+	patch_journal(11, -1);		/* version 2 -> 1 */
 	expect_kept_error();
 }
 END_TEST
@@ -615,15 +422,36 @@ START_TEST(test_foreign_journal)
 }
 END_TEST
 
+/* A hard link to the journal (planted or left) is refused, kept. */
+START_TEST(test_linked_journal)
+{
+	char other[700], err[256];
+	int fd;
+
+	make_mbox(small_spec.size, 3);
+	ck_assert(crash_child(0, "5", &small_spec));
+	snprintf(other, sizeof(other), "%s/link", dir);
+	ck_assert_int_eq(link(jpath, other), 0);
+	fd = open_mbox();
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "one link") != NULL, "reason: %s", err);
+	assert_file(orig, (size_t)small_spec.size);
+	ck_assert_int_eq(access(jpath, F_OK), 0);
+	ck_assert_int_eq(unlink(other), 0);
+	ck_assert_int_eq(recover(fd, err, sizeof(err)), 1);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_enospc)
 {
-	char small[600], box[700], sjpath[800], err[256];
+	char small[600], box[700], sjpath[800], sjname[64], err[256];
 	unsigned char *data;
 	struct journal_range r = { 1100, 0 };
 	off_t size = 200 * 1024;
 	size_t len;
 	char *got;
-	int fd;
+	int fd, sdir;
 
 	snprintf(small, sizeof(small), "%s/small", dir);
 	ck_assert_int_eq(mkdir(small, 0700), 0);
@@ -633,7 +461,10 @@ START_TEST(test_enospc)
 		return;
 	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
-	snprintf(sjpath, sizeof(sjpath), "%s/.mbox.journal", small);
+	ck_assert_int_eq(journal_name(box, sjname, sizeof(sjname)), 0);
+	snprintf(sjpath, sizeof(sjpath), "%s/%s", small, sjname);
+	sdir = open(small, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(sdir, 0);
 	data = malloc((size_t)size);
 	ck_assert_ptr_nonnull(data);
 	fill(data, (size_t)size, 5);
@@ -643,15 +474,17 @@ START_TEST(test_enospc)
 	/* Delete 1000 bytes near the start: the journal needs ~199 KB. */
 	r.len = size - r.off;
 	err[0] = '\0';
-	ck_assert_int_eq(journal_rewrite(fd, box, 100, &r, 1, size, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(journal_rewrite(fd, sdir, sjname, box, 100, &r, 1,
+	    size, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "ENOSPC") != NULL, "reason: %s", err);
 	ck_assert_int_eq(access(sjpath, F_OK), -1);
 	got = tu_read_file(box, &len);
 	ck_assert(len == (size_t)size && memcmp(got, data, len) == 0);
 	free(got);
-	ck_assert_int_eq(journal_recover(fd, box, err, sizeof(err)), 0);
+	ck_assert_int_eq(journal_recover(fd, sdir, sjname, box, err,
+	    sizeof(err)), 0);
 	close(fd);
+	close(sdir);
 	free(data);
 	ck_assert_int_eq(umount2(small, MNT_DETACH), 0);
 }
@@ -669,7 +502,8 @@ journal_suite(void)
 	tcase_add_loop_test(tc, test_rewrite_exact, 0,
 	    (int)(sizeof(specs) / sizeof(specs[0])));
 	tcase_add_test(tc, test_rewrite_bad_args);
-	tcase_add_test(tc, test_path);
+	tcase_add_test(tc, test_name);
+	tcase_add_test(tc, test_bad_jname);
 	tcase_add_test(tc, test_enospc);
 	suite_add_tcase(s, tc);
 
@@ -689,9 +523,11 @@ journal_suite(void)
 	tcase_add_test(tc, test_torn_commit);
 	tcase_add_test(tc, test_corrupt_header);
 	tcase_add_test(tc, test_garbage_journal);
-	tcase_add_test(tc, test_corrupt_data);
+	tcase_add_loop_test(tc, test_corrupt_data, 0, 2);
+	tcase_add_test(tc, test_other_version);
 	tcase_add_test(tc, test_journal_too_long);
 	tcase_add_test(tc, test_foreign_journal);
+	tcase_add_test(tc, test_linked_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }

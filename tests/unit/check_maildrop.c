@@ -2,7 +2,9 @@
  * check_maildrop.c: open, burst, stream and UPDATE on temporary mailboxes:
  * deletions anywhere, mail delivered during the session, attributes and
  * times, files changed under the session, locks held by others, damaged
- * and missing mailboxes, recovery of a journal at open, a full disk.
+ * and missing mailboxes, recovery of a journal at open, a full disk; the
+ * journal lives in the state directory and nothing is left behind.  (What
+ * a session may open: check_confine.c.)
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,14 +24,7 @@
 
 #include "journal.h"
 #include "maildrop.h"
-#include "testutil.h"
-
-#define NMSG		5
-#define TEXT_MAX	512
-
-static char dir[512], mbox[600];
-static char texts[NMSG][TEXT_MAX];	/* each message as stored */
-static struct lock_conf lc;
+#include "maildrop_tu.h"
 
 static const char pseudo[] =
     "From MAILER-DAEMON Thu Nov 23 09:00:00 2023\n"
@@ -50,84 +45,12 @@ static const char newmail[] =
     "late\n"
     "\n";
 
-static void
-setup(void)
-{
-	int i;
-
-	tu_tmpdir(dir, sizeof(dir));
-	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
-	for (i = 0; i < NMSG; i++)
-		snprintf(texts[i], TEXT_MAX,
-		    "From sender%d@example.org Thu Nov 23 10:%02d:00 2023\n"
-		    "Subject: message %d\n"
-		    "Status: RO\n"
-		    "\n"
-		    "body of %d\n"
-		    ".dot line\n"
-		    "\n", i, i, i, i);
-	lock_conf_default(&lc);
-	lc.timeout = 1;
-}
-
-static void
-teardown(void)
-{
-	tu_rmtree(dir);
-}
-
 /* The wire form of message i (POP3, dot-stuffed, no terminator). */
 static void
 wire(int i, char *buf, size_t len)
 {
 	snprintf(buf, len, "Subject: message %d\r\n\r\nbody of %d\r\n"
 	    "..dot line\r\n", i, i);
-}
-
-/* The concatenation of the messages whose bit is set in mask, after an
- * optional prefix. */
-static char *
-concat(const char *prefix, unsigned mask, size_t *len_r)
-{
-	char *b = malloc(NMSG * TEXT_MAX + sizeof(pseudo) + 1);
-	size_t len = 0;
-	int i;
-
-	ck_assert_ptr_nonnull(b);
-	b[0] = '\0';
-	if (prefix != NULL) {
-		len = strlen(prefix);
-		memcpy(b, prefix, len + 1);
-	}
-	for (i = 0; i < NMSG; i++)
-		if (mask & (1u << i)) {
-			memcpy(b + len, texts[i], strlen(texts[i]) + 1);
-			len += strlen(texts[i]);
-		}
-	*len_r = len;
-	return b;
-}
-
-static void
-make_mbox(const char *prefix)
-{
-	size_t len;
-	char *b = concat(prefix, (1u << NMSG) - 1, &len);
-
-	tu_write_file(mbox, b, len);
-	free(b);
-}
-
-static void
-assert_file(const char *want, size_t want_len)
-{
-	size_t len;
-	char *got = tu_read_file(mbox, &len);
-
-	ck_assert_msg(len == want_len && memcmp(got, want, len) == 0,
-	    "maildrop differs (%zu bytes, want %zu):\n%s", len, want_len,
-	    got);
-	free(got);
 }
 
 static void
@@ -149,24 +72,6 @@ set_times(const char *path, time_t atime, time_t mtime)
 	ts[1].tv_sec = mtime;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
-}
-
-static void
-open_ok(struct maildrop *md)
-{
-	char err[256];
-
-	err[0] = '\0';
-	ck_assert_msg(maildrop_open(md, mbox, &lc, false, err, sizeof(err))
-	    == MD_OK, "open: %s", err);
-}
-
-static void
-mark(struct maildrop *md, size_t i)
-{
-	ck_assert(i < md->scan.count && !md->deleted[i]);
-	md->deleted[i] = true;
-	md->ndeleted++;
 }
 
 struct sinkbuf {
@@ -227,8 +132,7 @@ hold(bool raw_fcntl, int *go_r)
 			fd = open(mbox, O_RDWR);
 			if (fd == -1 || fcntl(fd, F_SETLK, &fl) == -1)
 				_exit(3);
-		} else if (maildrop_open(&md, mbox, &lc, false, err,
-		    sizeof(err)) != MD_OK)
+		} else if (md_open(&md, mbox, err, sizeof(err)) != MD_OK)
 			_exit(3);
 		if (write(ready[1], "x", 1) != 1)
 			_exit(4);
@@ -291,23 +195,6 @@ START_TEST(test_expand)
 }
 END_TEST
 
-START_TEST(test_session_lock_path)
-{
-	char buf[64];
-
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/joe", buf,
-	    sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "/var/mail/.joe.pop");
-	ck_assert_int_eq(maildrop_session_lock_path("joe", buf, sizeof(buf)),
-	    0);
-	ck_assert_str_eq(buf, ".joe.pop");
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/", buf,
-	    sizeof(buf)), -1);
-	ck_assert_int_eq(maildrop_session_lock_path("/var/mail/joe", buf, 10),
-	    -1);
-}
-END_TEST
-
 START_TEST(test_open_stream)
 {
 	struct maildrop md;
@@ -318,10 +205,10 @@ START_TEST(test_open_stream)
 	make_mbox(NULL);
 	open_ok(&md);
 	ck_assert_uint_eq(md.scan.count, NMSG);
-	ck_assert_int_ge(md.session_fd, 0);
+	ck_assert_int_ge(md.fd, 0);
 	ck_assert(md.mboxrd == false);
-	snprintf(lpath, sizeof(lpath), "%s/.mbox.pop", dir);
-	ck_assert_int_eq(access(lpath, F_OK), 0);
+	/* No session lock file, no dotlock: the mbox alone. */
+	ck_assert_str_eq(names(dir, lpath, sizeof(lpath)), "mbox");
 	for (i = 0; i < NMSG; i++) {
 		wire((int)i, want, sizeof(want));
 		got = stream(&md, i, true, -1);
@@ -347,7 +234,7 @@ START_TEST(test_open_stream)
 	ck_assert_int_eq(access(lpath, F_OK), -1);
 	maildrop_close(&md);
 	ck_assert_int_eq(md.fd, -1);
-	ck_assert_int_eq(md.session_fd, -1);
+	ck_assert_int_eq(md.dirfd, -1);
 	maildrop_close(&md);		/* twice is harmless */
 }
 END_TEST
@@ -397,6 +284,7 @@ START_TEST(test_delete)
 {
 	unsigned del = delsets[_i], keep = ((1u << NMSG) - 1) & ~del;
 	char uids[NMSG][PARAM_UIDL_MAX + 1], err[256], jpath[700], *want;
+	char jname[64];
 	struct maildrop md;
 	struct stat st0, st1;
 	size_t len, i, k;
@@ -417,8 +305,12 @@ START_TEST(test_delete)
 	free(want);
 	ck_assert_int_eq(stat(mbox, &st1), 0);
 	ck_assert(st0.st_ino == st1.st_ino);	/* never renamed over */
-	snprintf(jpath, sizeof(jpath), "%s/.mbox.journal", dir);
+	ck_assert_int_eq(journal_name(mbox, jname, sizeof(jname)), 0);
+	snprintf(jpath, sizeof(jpath), "%s/%s", sdir, jname);
 	ck_assert_int_eq(access(jpath, F_OK), -1);
+	/* Nothing left behind, in the spool or in the state directory. */
+	ck_assert_str_eq(names(dir, jpath, sizeof(jpath)), "mbox");
+	ck_assert_str_eq(names(sdir, jpath, sizeof(jpath)), "");
 	/* The rest keep their unique ids. */
 	open_ok(&md);
 	for (i = 0, k = 0; i < NMSG; i++) {
@@ -473,7 +365,7 @@ START_TEST(test_attributes)
 	struct stat st;
 	char err[256], *want;
 	time_t old = time(NULL) - 1000;
-	uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+	uid_t uid = geteuid();		/* the maildrop is the user's */
 	gid_t gid = geteuid() == 0 ? 65534 : getegid();
 	size_t len;
 
@@ -552,14 +444,12 @@ START_TEST(test_inuse)
 	/* Another POP session. */
 	pid = hold(false, &go);
 	err[0] = '\0';
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_INUSE);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_INUSE);
 	ck_assert(err[0] != '\0');
 	release(pid, go);
 	/* An MDA holding the mbox lock past the timeout. */
 	pid = hold(true, &go);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_INUSE);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_INUSE);
 	release(pid, go);
 	/* Nothing stayed held by the failed opens. */
 	open_ok(&md);
@@ -589,15 +479,12 @@ START_TEST(test_damaged)
 
 	tu_write_file(mbox, bad, strlen(bad));
 	err[0] = '\0';
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 	ck_assert_msg(strstr(err, "damaged at offset 0") != NULL, "%s", err);
 	ck_assert_int_eq(md.fd, -1);
-	ck_assert_int_eq(md.session_fd, -1);
 	assert_file(bad, strlen(bad));
 	/* Not left locked: the same answer again, not "in use". */
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 }
 END_TEST
 
@@ -609,12 +496,10 @@ START_TEST(test_not_regular)
 	snprintf(target, sizeof(target), "%s/real", dir);
 	tu_write_file(target, texts[0], strlen(texts[0]));
 	ck_assert_int_eq(symlink(target, mbox), 0);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 	ck_assert_int_eq(unlink(mbox), 0);
 	ck_assert_int_eq(mkdir(mbox, 0700), 0);
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_PERM);
+	ck_assert_int_eq(md_open(&md, mbox, err, sizeof(err)), MD_PERM);
 }
 END_TEST
 
@@ -657,12 +542,16 @@ START_TEST(test_open_recovers)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char err[256];
+		char err[256], jname[64];
 		int fd = open(mbox, O_RDWR);
+		int jdir = open(sdir, O_RDONLY | O_DIRECTORY);
 
 		setenv("POSTERN_TEST_CRASH_AT", "7", 1);
-		(void)journal_rewrite(fd, mbox, (off_t)strlen(texts[0]), r, 1,
-		    r[0].off + r[0].len, err, sizeof(err));
+		if (journal_name(mbox, jname, sizeof(jname)) == -1)
+			_exit(1);
+		(void)journal_rewrite(fd, jdir, jname, mbox,
+		    (off_t)strlen(texts[0]), r, 1, r[0].off + r[0].len, err,
+		    sizeof(err));
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -682,18 +571,14 @@ END_TEST
 
 START_TEST(test_disk_full)
 {
-	char small[600], box[700], err[256], *orig, *got;
+	char small[600], box[700], state[700], err[256], *orig, *got;
 	struct maildrop md;
 	size_t len, glen, i;
 	int fd;
 
 	snprintf(small, sizeof(small), "%s/small", dir);
-	ck_assert_int_eq(mkdir(small, 0700), 0);
-	if (mount("tmpfs", small, "tmpfs", 0, "size=256k") == -1) {
-		fprintf(stderr, "check_maildrop: cannot mount a tmpfs (%s), "
-		    "skipping the disk-full case\n", strerror(errno));
+	if (!tu_mount_tmpfs(small, "size=256k"))
 		return;
-	}
 	snprintf(box, sizeof(box), "%s/mbox", small);
 	/* ~200 KB of mail: rewriting from message 0 needs a journal as big. */
 	fd = open(box, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -703,8 +588,13 @@ START_TEST(test_disk_full)
 		    strlen(texts[i % NMSG])), (ssize_t)strlen(texts[i % NMSG]));
 	close(fd);
 	orig = tu_read_file(box, &len);
-	ck_assert_int_eq(maildrop_open(&md, box, &lc, false, err,
-	    sizeof(err)), MD_OK);
+	/* The journal's room is the state directory's: put it there too. */
+	snprintf(state, sizeof(state), "%s/state", small);
+	ck_assert_int_eq(mkdir(state, 0700), 0);
+	close(ma.jdirfd);
+	ma.jdirfd = open(state, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(ma.jdirfd, 0);
+	ck_assert_int_eq(md_open(&md, box, err, sizeof(err)), MD_OK);
 	ck_assert_uint_eq(md.scan.count, 2000);
 	mark(&md, 0);
 	err[0] = '\0';
@@ -716,8 +606,10 @@ START_TEST(test_disk_full)
 	ck_assert(glen == len && memcmp(got, orig, len) == 0);
 	free(got);
 	free(orig);
-	snprintf(box, sizeof(box), "%s/.mbox.journal", small);
-	ck_assert_int_eq(access(box, F_OK), -1);
+	ck_assert_str_eq(names(state, err, sizeof(err)), "");
+	ck_assert_str_eq(names(small, err, sizeof(err)), "mbox state");
+	close(ma.jdirfd);
+	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_eq(umount2(small, MNT_DETACH), 0);
 }
 END_TEST
@@ -731,7 +623,6 @@ maildrop_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_expand);
-	tcase_add_test(tc, test_session_lock_path);
 	tcase_add_test(tc, test_open_stream);
 	tcase_add_test(tc, test_stream_shrunk);
 	tcase_add_test(tc, test_missing);

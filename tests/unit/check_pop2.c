@@ -3,8 +3,8 @@
  * src/pop2.c): RFC 937 backslash quoting as UW ipop2d accepts it, the
  * HELO argument split (user, then the rest of the line as the password),
  * FOLD name validation (no '/', no NUL, no leading '.', no control octet,
- * at most 255 octets) and folder path formation from the folder
- * directory template.  Table tests.
+ * at most 255 octets), folder path formation from the folder directory
+ * template, and the quoting of folder names in the log.  Table tests.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -261,6 +261,36 @@ START_TEST(test_folder_path_too_long)
 }
 END_TEST
 
+static const struct {
+	const char	*in;
+	size_t		 len;		/* 0: a large buffer */
+	const char	*out;
+} quotes[] = {
+	{ "work",			0,	"work" },
+	/* issue 8: a name that would forge fields unquoted */
+	{ "x user=bob addr=10.9.9.9",	0,	"x user=bob addr=10.9.9.9" },
+	{ "x\" user=bob addr=\"",	0,	"x\\x22 user=bob addr=\\x22" },
+	{ "a\\b",			0,	"a\\x5cb" },
+	{ "tab\tnl\n\xe9",		0,	"tab\\x09nl\\x0a\\xe9" },
+	{ "/home/joe/Mail/in box",	0,	"/home/joe/Mail/in box" },
+	/* cut with "...", never inside an escape */
+	{ "abcdefgh",			8,	"abcd..." },
+	{ "ab\"cdefgh",		8,	"ab..." },
+	{ "abc",			4,	"abc" },
+	{ "abcd",			4,	"..." },
+};
+
+START_TEST(test_log_quote)
+{
+	char buf[POP2_LOG_MAX];
+	size_t len = quotes[_i].len ? quotes[_i].len : sizeof(buf);
+
+	ck_assert_str_eq(pop2_log_quote(quotes[_i].in, buf, len),
+	    quotes[_i].out);
+	ck_assert_ptr_null(strchr(buf, '"'));
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	/* Compiled-in until the configuration says otherwise. */
@@ -287,6 +317,8 @@ pop2_suite(void)
 	tcase_add_loop_test(tc, test_folder_path, 0,
 	    (int)(sizeof(paths) / sizeof(paths[0])));
 	tcase_add_test(tc, test_folder_path_too_long);
+	tcase_add_loop_test(tc, test_log_quote, 0,
+	    (int)(sizeof(quotes) / sizeof(quotes[0])));
 	tcase_add_test(tc, test_defaults);
 	suite_add_tcase(s, tc);
 	return s;

@@ -26,9 +26,10 @@
 #define TEXT_MAX	256
 #define DELETED		((1u << 0) | (1u << 3))	/* messages 1 and 4 */
 
-static char dir[512], mbox[600];
+static char dir[512], sdir[512], mbox[600];
 static char texts[NMSG][TEXT_MAX];
 static struct lock_conf lc;
+static struct maildrop_args ma;
 
 static void
 setup(void)
@@ -36,6 +37,7 @@ setup(void)
 	int i;
 
 	tu_tmpdir(dir, sizeof(dir));
+	tu_tmpdir(sdir, sizeof(sdir));	/* the state directory (journals) */
 	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
 	for (i = 0; i < NMSG; i++)
 		snprintf(texts[i], TEXT_MAX,
@@ -46,12 +48,19 @@ setup(void)
 		    "\n", i, i, i, i);
 	lock_conf_default(&lc);
 	lc.timeout = 1;
+	memset(&ma, 0, sizeof(ma));
+	ma.user = "tester";
+	ma.lock = &lc;
+	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(ma.jdirfd, 0);
 }
 
 static void
 teardown(void)
 {
+	close(ma.jdirfd);
 	tu_rmtree(dir);
+	tu_rmtree(sdir);
 }
 
 /* The messages whose bit is set in mask, concatenated (malloc'd). */
@@ -84,12 +93,12 @@ assert_file(unsigned mask)
 	free(got);
 }
 
-/* Dotlocks and journals left in the test directory (named if show). */
+/* Dotlocks and journals left in directory d (named if show). */
 static int
-leftovers(bool show)
+leftovers_in(const char *path, bool show)
 {
 	struct dirent *e;
-	DIR *d = opendir(dir);
+	DIR *d = opendir(path);
 	int n = 0;
 
 	ck_assert_ptr_nonnull(d);
@@ -105,6 +114,13 @@ leftovers(bool show)
 	return n;
 }
 
+/* ... beside the maildrop and in the state directory. */
+static int
+leftovers(bool show)
+{
+	return leftovers_in(dir, show) + leftovers_in(sdir, show);
+}
+
 static void
 open_box(struct maildrop *md)
 {
@@ -115,8 +131,8 @@ open_box(struct maildrop *md)
 
 	tu_write_file(mbox, b, len);
 	free(b);
-	ck_assert_int_eq(maildrop_open(md, mbox, &lc, false, err,
-	    sizeof(err)), MD_OK);
+	ck_assert_int_eq(maildrop_open(md, mbox, &ma, err, sizeof(err)),
+	    MD_OK);
 	ck_assert_uint_eq(md->scan.count, NMSG);
 	for (i = 0; i < NMSG; i++)
 		if (DELETED & (1u << i)) {
@@ -200,8 +216,8 @@ START_TEST(test_recover_no_file)
 	struct maildrop md;
 	char err[256];
 
-	ck_assert_int_eq(maildrop_open(&md, mbox, &lc, false, err,
-	    sizeof(err)), MD_OK);
+	ck_assert_int_eq(maildrop_open(&md, mbox, &ma, err, sizeof(err)),
+	    MD_OK);
 	ck_assert_int_eq(md.fd, -1);
 	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
 	maildrop_close(&md);

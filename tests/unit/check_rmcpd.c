@@ -393,14 +393,21 @@ END_TEST
 static void
 md_open(struct maildrop *md)
 {
+	struct maildrop_args a;
 	struct lock_conf lc;
 	char err[256];
 
 	lock_conf_default(&lc);
 	lc.timeout = 2;
 	snprintf(path, sizeof(path), "%s/mbox", dir);
-	ck_assert_msg(maildrop_open(md, path, &lc, false, err, sizeof(err)) ==
-	    MD_OK, "open: %s", err);
+	memset(&a, 0, sizeof(a));
+	a.user = "tester";
+	/* The journal directory (the state directory in a session); the
+	 * test process ends with the test, and the fd with it. */
+	a.jdirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	a.lock = &lc;
+	ck_assert_msg(maildrop_open(md, path, &a, err, sizeof(err)) == MD_OK,
+	    "open: %s", err);
 }
 
 static int

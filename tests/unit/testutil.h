@@ -4,8 +4,12 @@
 #ifndef POSTERN_TESTUTIL_H
 #define POSTERN_TESTUTIL_H
 
+#include <sys/mount.h>
+
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +67,40 @@ tu_rmtree(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+/*
+ * Makes directory path and mounts a small tmpfs on it (mount(2) data
+ * opts, e.g. "size=64k"): false, with a note on stderr, where that is not
+ * possible (not root); the test then skips its case.
+ */
+static inline bool
+tu_mount_tmpfs(const char *path, const char *opts)
+{
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	if (mount("tmpfs", path, "tmpfs", 0, opts) == 0)
+		return true;
+	fprintf(stderr, "cannot mount a tmpfs on %s (%s): skipping a "
+	    "full-disk case\n", path, strerror(errno));
+	return false;
+}
+
+/* Fills the file system to its last block with the new file path. */
+static inline void
+tu_fill_fs(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	memset(buf, 0, sizeof(buf));
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	ck_assert_int_eq(errno, ENOSPC);
+	/* The last partial block, too. */
+	while (write(fd, buf, 1) > 0)
+		;
+	ck_assert_int_eq(close(fd), 0);
 }
 
 /* The standard main() of a suite: runs it, prints Check's summary. */

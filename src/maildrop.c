@@ -739,6 +739,8 @@ maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
 		    "next session recovers it" : err);
 		return r == LOCK_BUSY ? MD_INUSE : MD_TEMP;
 	}
+	/* A kill between a dotlock attempt's temp file and its unlink. */
+	(void)lock_mbox_sweep(&ml);
 	r = journal_recover(md->fd, md->jdirfd, jname, md->path, err,
 	    sizeof(err));
 	lock_mbox_release(&ml);

@@ -5,7 +5,7 @@
  * parent, still holding the open maildrop, recovers it at once: all
  * messages (a kill before the commit) or exactly the survivors, no
  * dotlock, no journal.  Also: nothing to do, the mbox lock held by a live
- * process, no maildrop file.
+ * process, a dead attempt's dotlock temp file, no maildrop file.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -211,6 +211,39 @@ START_TEST(test_recover_lock_held)
 }
 END_TEST
 
+/* A kill between a dotlock attempt's temp file and its unlink leaves the
+ * temp file: the recovery removes a dead pid's, never a live one's. */
+START_TEST(test_recover_sweeps_temp_files)
+{
+	struct maildrop md;
+	char err[256], host[256], dead[1024], live[1024];
+	pid_t pid;
+	int status;
+
+	open_box(&md);
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	ck_assert_ptr_null(strpbrk(host, "/ \t\n"));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_lt(snprintf(dead, sizeof(dead), "%s.lock.%s.%ld.0badcafe",
+	    mbox, host, (long)pid), (int)sizeof(dead));
+	ck_assert_int_lt(snprintf(live, sizeof(live), "%s.lock.%s.%ld.0badcafe",
+	    mbox, host, (long)getppid()), (int)sizeof(live));
+	tu_write_file(dead, "", 0);
+	tu_write_file(live, "", 0);
+	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
+	maildrop_close(&md);
+	ck_assert_int_eq(access(dead, F_OK), -1);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	ck_assert_int_eq(unlink(live), 0);
+	ck_assert_int_eq(leftovers(true), 0);
+}
+END_TEST
+
 START_TEST(test_recover_no_file)
 {
 	struct maildrop md;
@@ -236,6 +269,7 @@ recover_suite(void)
 	    (int)(sizeof(steps) / sizeof(steps[0])));
 	tcase_add_test(tc, test_recover_nothing_to_do);
 	tcase_add_test(tc, test_recover_lock_held);
+	tcase_add_test(tc, test_recover_sweeps_temp_files);
 	tcase_add_test(tc, test_recover_no_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,7 +11,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,83 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maildrop.h"
-#include "testutil.h"
+#include "maildrop_tu.h"
 
-#define NMSG		6
-#define TEXT_MAX	256
+#define ALL		((1u << NMSG) - 1)
 #define DELETED		((1u << 0) | (1u << 3))	/* messages 1 and 4 */
 
-static char dir[512], sdir[512], mbox[600];
-static char texts[NMSG][TEXT_MAX];
-static struct lock_conf lc;
-static struct maildrop_args ma;
-
-static void
-setup(void)
-{
-	int i;
-
-	tu_tmpdir(dir, sizeof(dir));
-	tu_tmpdir(sdir, sizeof(sdir));	/* the state directory (journals) */
-	snprintf(mbox, sizeof(mbox), "%s/mbox", dir);
-	for (i = 0; i < NMSG; i++)
-		snprintf(texts[i], TEXT_MAX,
-		    "From sender%d@example.org Thu Nov 23 10:%02d:00 2023\n"
-		    "Subject: message %d\n"
-		    "\n"
-		    "body of message %d, long enough to be rewritten\n"
-		    "\n", i, i, i, i);
-	lock_conf_default(&lc);
-	lc.timeout = 1;
-	memset(&ma, 0, sizeof(ma));
-	ma.user = "tester";
-	ma.lock = &lc;
-	ma.jdirfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(ma.jdirfd, 0);
-}
-
-static void
-teardown(void)
-{
-	close(ma.jdirfd);
-	tu_rmtree(dir);
-	tu_rmtree(sdir);
-}
-
-/* The messages whose bit is set in mask, concatenated (malloc'd). */
-static char *
-concat(unsigned mask, size_t *len_r)
-{
-	char *b = calloc(1, NMSG * TEXT_MAX + 1);
-	size_t len = 0;
-	int i;
-
-	ck_assert_ptr_nonnull(b);
-	for (i = 0; i < NMSG; i++)
-		if (mask & (1u << i)) {
-			memcpy(b + len, texts[i], strlen(texts[i]));
-			len += strlen(texts[i]);
-		}
-	*len_r = len;
-	return b;
-}
-
-static void
-assert_file(unsigned mask)
-{
-	size_t len, glen;
-	char *want = concat(mask, &len), *got = tu_read_file(mbox, &glen);
-
-	ck_assert_msg(glen == len && memcmp(got, want, len) == 0,
-	    "maildrop holds %zu bytes, expected %zu", glen, len);
-	free(want);
-	free(got);
-}
-
-/* Dotlocks and journals left in directory d (named if show). */
+/* Dotlocks (and their temp files) and journals in directory path. */
 static int
-leftovers_in(const char *path, bool show)
+leftovers_in(const char *path)
 {
 	struct dirent *e;
 	DIR *d = opendir(path);
@@ -104,41 +34,47 @@ leftovers_in(const char *path, bool show)
 	ck_assert_ptr_nonnull(d);
 	while ((e = readdir(d)) != NULL)
 		if (strstr(e->d_name, ".lock") != NULL ||
-		    strstr(e->d_name, ".journal") != NULL) {
-			if (show)
-				fprintf(stderr, "check_recover: left: %s\n",
-				    e->d_name);
+		    strstr(e->d_name, ".journal") != NULL)
 			n++;
-		}
 	closedir(d);
 	return n;
 }
 
 /* ... beside the maildrop and in the state directory. */
 static int
-leftovers(bool show)
+leftovers(void)
 {
-	return leftovers_in(dir, show) + leftovers_in(sdir, show);
+	char a[4096], b[4096];
+	int n = leftovers_in(dir) + leftovers_in(sdir);
+
+	if (n > 0)
+		fprintf(stderr, "check_recover: left: [%s] [%s]\n",
+		    names(dir, a, sizeof(a)), names(sdir, b, sizeof(b)));
+	return n;
 }
 
 static void
+assert_mask(unsigned mask)
+{
+	size_t len;
+	char *want = concat(NULL, mask, &len);
+
+	assert_file(want, len);
+	free(want);
+}
+
+/* The maildrop opened and burst, messages 1 and 4 marked deleted. */
+static void
 open_box(struct maildrop *md)
 {
-	char err[256];
-	size_t len;
-	char *b = concat((1u << NMSG) - 1, &len);
 	int i;
 
-	tu_write_file(mbox, b, len);
-	free(b);
-	ck_assert_int_eq(maildrop_open(md, mbox, &ma, err, sizeof(err)),
-	    MD_OK);
+	make_mbox(NULL);
+	open_ok(md);
 	ck_assert_uint_eq(md->scan.count, NMSG);
 	for (i = 0; i < NMSG; i++)
-		if (DELETED & (1u << i)) {
-			md->deleted[i] = true;
-			md->ndeleted++;
-		}
+		if (DELETED & (1u << i))
+			mark(md, (size_t)i);
 }
 
 static const char *const steps[] = {
@@ -164,7 +100,7 @@ START_TEST(test_recover_after_kill)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	    "step %s: the session was not killed", steps[_i]);
-	ck_assert_int_gt(leftovers(false), 0);	/* at least its dotlock */
+	ck_assert_int_gt(leftovers_in(dir), 0);	/* at least its dotlock */
 
 	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
 	if (early)
@@ -174,8 +110,8 @@ START_TEST(test_recover_after_kill)
 		ck_assert_msg(strstr(err, "completed") != NULL, "step %s: %s",
 		    steps[_i], err);
 	maildrop_close(&md);
-	assert_file(early ? (1u << NMSG) - 1 : ((1u << NMSG) - 1) & ~DELETED);
-	ck_assert_int_eq(leftovers(true), 0);
+	assert_mask(early ? ALL : ALL & ~DELETED);
+	ck_assert_int_eq(leftovers(), 0);
 }
 END_TEST
 
@@ -188,8 +124,8 @@ START_TEST(test_recover_nothing_to_do)
 	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
 	ck_assert_msg(strstr(err, "no committed update") != NULL, "%s", err);
 	maildrop_close(&md);
-	assert_file((1u << NMSG) - 1);
-	ck_assert_int_eq(leftovers(true), 0);
+	assert_mask(ALL);
+	ck_assert_int_eq(leftovers(), 0);
 }
 END_TEST
 
@@ -207,7 +143,7 @@ START_TEST(test_recover_lock_held)
 	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_INUSE);
 	ck_assert_int_eq(access(lock, F_OK), 0);
 	maildrop_close(&md);
-	assert_file((1u << NMSG) - 1);
+	assert_mask(ALL);
 }
 END_TEST
 
@@ -240,7 +176,7 @@ START_TEST(test_recover_sweeps_temp_files)
 	ck_assert_int_eq(access(dead, F_OK), -1);
 	ck_assert_int_eq(access(live, F_OK), 0);
 	ck_assert_int_eq(unlink(live), 0);
-	ck_assert_int_eq(leftovers(true), 0);
+	ck_assert_int_eq(leftovers(), 0);
 }
 END_TEST
 
@@ -249,8 +185,7 @@ START_TEST(test_recover_no_file)
 	struct maildrop md;
 	char err[256];
 
-	ck_assert_int_eq(maildrop_open(&md, mbox, &ma, err, sizeof(err)),
-	    MD_OK);
+	open_ok(&md);
 	ck_assert_int_eq(md.fd, -1);
 	ck_assert_int_eq(maildrop_recover(&md, err, sizeof(err)), MD_OK);
 	maildrop_close(&md);

@@ -102,4 +102,14 @@ void	lock_mbox_release(struct mbox_lock *l);
 int	lock_unplant(int dirfd, const char *dir, const char *name, uid_t uid,
 	    gid_t mail_gid);
 
+/*
+ * With l held: removes the temp files "<mbox>.lock.<host>.<pid>.<8 hex>"
+ * that dotlock attempts of processes of this host, now dead, left in l's
+ * directory (a kill -9 between creating the temp file and unlinking it),
+ * if they are owned by the euid; a live process's are its own.  For the
+ * master after a dead session (maildrop_recover).  Reads the directory:
+ * not for every lock.  Returns how many it removed (each is logged).
+ */
+int	lock_mbox_sweep(struct mbox_lock *l);
+
 #endif

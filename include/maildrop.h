@@ -167,4 +167,21 @@ struct conf;
 int	maildrop_check_conf(const struct conf *c, char *errstr_r,
 	    size_t errlen);
 
+/*
+ * After the session process that served md died (killed, or ended by
+ * an error during UPDATE), the per-connection master, running as the
+ * same user and still holding md's open file (and with it the session
+ * lock), recovers the maildrop at once: takes the mbox lock (the dead
+ * session's dotlock names a pid that is gone, so it is stale and
+ * removed: reap that pid first), completes a committed journal, and
+ * releases the lock.  md is as maildrop_open left it (the burst is not
+ * used).  Returns MD_OK (errstr_r says what was done, for the log),
+ * MD_INUSE (the mbox lock stayed held by someone else: the next session
+ * recovers), MD_PERM (the journal does not explain the maildrop's
+ * content: nothing written, journal kept, pop3d -R decides), or MD_TEMP
+ * (the journal is kept; reason in errstr_r).  Never talks to a client:
+ * errstr_r may name paths.
+ */
+int	maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen);
+
 #endif

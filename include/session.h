@@ -2,7 +2,10 @@
  * session.h: one client connection, from the greeting to the end line in
  * the log.  The session master (root when started as root) forks the
  * pre-auth child, checks the credentials it hands over, drops to the mail
- * user and serves TRANSACTION and UPDATE (design.md §1).
+ * user, opens the maildrop and forks the session process, which serves
+ * TRANSACTION and UPDATE; the master keeps the maildrop, not the client
+ * socket, and recovers the maildrop at once if the session process dies
+ * abnormally (design.md §1).
  */
 #ifndef POSTERN_SESSION_H
 #define POSTERN_SESSION_H
@@ -38,7 +41,8 @@ struct session {
 	int		 penalty_ms;	/* current per-address penalty */
 	uint8_t		 family;	/* of the peer, for reports */
 	uint8_t		 rawaddr[16];
-	/* TRANSACTION (session master, as the mail user) */
+	/* TRANSACTION (session process, as the mail user) */
+	int		 ctlfd;		/* to the master (session_selecting) */
 	struct auth_user au;
 	struct maildrop	 md;
 	uint64_t	 last;		/* RFC 1081 LAST */
@@ -83,6 +87,18 @@ int	session_run_proto(const struct conf *c,
  */
 int	session_handoff(struct session *s, struct privsep_creds *cr,
 	    char *text_r, size_t textlen);
+
+/*
+ * Session process: tells the master that the mailbox it is about to open
+ * (POP2's FOLD) is path (a folder, or INBOX: opened as maildrop_open's
+ * folder says), after it has closed the one it had, and waits until the
+ * master has let go of the mailbox it held (and with it the session
+ * lock).  If this session process then dies, the master recovers path
+ * instead of the login's maildrop.  Returns 0, or -1 if there is no
+ * master any more (the session goes on; a crash would be recovered at
+ * the next login).
+ */
+int	session_selecting(struct session *s, const char *path, bool folder);
 
 /* Shared by the protocol engines. */
 void	session_reply(struct session *s, const char *fmt, ...)

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -716,4 +717,70 @@ lock_unplant(int dirfd, const char *dir, const char *name, uid_t uid,
 	    "lock of the user, root or the mail group", dir, dotlock,
 	    (unsigned long)st.st_uid, (unsigned long)st.st_gid);
 	return 1;
+}
+
+/* The pid in a temp name "<dotlock>.<host>.<pid>.<8 hex>" of ours, or -1. */
+static pid_t
+temp_owner(const char *name, const char *prefix, size_t plen)
+{
+	const char *p = name + plen;
+	long long v = 0;
+	size_t i;
+
+	if (strncmp(name, prefix, plen) != 0 || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (*p - '0')) > INT32_MAX)
+			return -1;
+	if (*p++ != '.' || v <= 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f')))
+			return -1;
+	return p[8] == '\0' ? (pid_t)v : -1;
+}
+
+int
+lock_mbox_sweep(struct mbox_lock *l)
+{
+	char prefix[NAME_MAX + 1], host[LOCK_HOST_MAX];
+	struct dirent *e;
+	struct stat st;
+	size_t plen;
+	pid_t pid;
+	DIR *d;
+	int fd, n = 0, r;
+
+	host_name(host, sizeof(host));
+	r = snprintf(prefix, sizeof(prefix), "%s.%s.", l->dotlock, host);
+	if (r < 0 || (size_t)r >= sizeof(prefix))
+		return 0;
+	plen = (size_t)r;
+	fd = openat(l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;	/* unreadable: the files only take room */
+	}
+	while ((e = readdir(d)) != NULL) {
+		pid = temp_owner(e->d_name, prefix, plen);
+		if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		/* Made by a session of this user: never anyone else's. */
+		if (fstatat(l->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		mail_group(l, true);
+		r = unlinkat(l->dirfd, e->d_name, 0);
+		mail_group(l, false);
+		if (r == 0) {
+			log_warnx("removed %s, a temp file of dotlock %s left "
+			    "by dead pid %ld", e->d_name, l->shown, (long)pid);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
 }

@@ -747,3 +747,54 @@ maildrop_check_conf(const struct conf *c, char *errstr_r, size_t errlen)
 		return -1;
 	return privsep_state_dir_check(c, errstr_r, errlen);
 }
+
+int
+maildrop_recover(struct maildrop *md, char *errstr_r, size_t errlen)
+{
+	char err[MD_ERR_MAX], jname[MD_JNAME_MAX];
+	struct mbox_lock ml;
+	int r;
+
+	if (md->fd < 0) {
+		/* The session never had a file to rewrite. */
+		util_seterr(errstr_r, errlen, "no maildrop file, nothing to "
+		    "recover");
+		return MD_OK;
+	}
+	if (md_journal(md, jname, sizeof(jname), err, sizeof(err)) == -1) {
+		util_seterr(errstr_r, errlen, "%s", err);
+		return MD_TEMP;
+	}
+	/* The dead session's dotlock names a pid that is gone on this host:
+	 * lock.c removes it at once (the caller has reaped that pid). */
+	r = md_lock(md, &ml, err, sizeof(err));
+	if (r != LOCK_OK) {
+		util_seterr(errstr_r, errlen, "%s", r == LOCK_BUSY ?
+		    "locked by another program past the lock timeout; the "
+		    "next session recovers it" : err);
+		return r == LOCK_BUSY ? MD_INUSE : MD_TEMP;
+	}
+	/* A kill between a dotlock attempt's temp file and its unlink. */
+	(void)lock_mbox_sweep(&ml);
+	r = journal_recover(md->fd, md->jdirfd, jname, md->path, err,
+	    sizeof(err));
+	lock_mbox_release(&ml);
+	switch (r) {
+	case 1:
+		util_seterr(errstr_r, errlen, "completed the interrupted "
+		    "update");
+		return MD_OK;
+	case 0:
+		util_seterr(errstr_r, errlen, "no committed update to "
+		    "complete; lock released");
+		return MD_OK;
+	case JOURNAL_FOREIGN:
+		util_seterr(errstr_r, errlen, "the journal %s in the state "
+		    "directory does not explain the maildrop's content: %s; "
+		    "nothing written (see pop3d -R %s)", jname, err, md->path);
+		return MD_PERM;
+	default:
+		util_seterr(errstr_r, errlen, "recovery failed: %s", err);
+		return MD_TEMP;
+	}
+}

@@ -295,6 +295,8 @@ p2_fold(void *ctx, int argc, char **argv)
 	a.lock = &c->lock;
 	a.mboxrd = c->mboxrd;
 	a.folder = folder;
+	/* Before any lock is taken: the master recovers this one if we die. */
+	(void)session_selecting(s, path, folder);
 	r = maildrop_open(&s->md, path, &a, err, sizeof(err));
 	if (r != MD_OK) {
 		/* design.md §6 (D-P3): a FOLD that fails is "#0". */

@@ -3,17 +3,24 @@
  * when started as root; else the invoking user): forks the pre-auth child
  * that speaks AUTHORIZATION unprivileged in a chroot, reads the
  * credentials it hands over, checks them with auth.c, drops to the mail
- * user through privsep.c, opens the maildrop and serves TRANSACTION and
- * UPDATE (design.md §1).  It writes the one log line of a session that got
- * past login; the pre-auth child writes it for sessions that did not.
+ * user through privsep.c and opens and bursts the maildrop.  Then it forks
+ * the session process, which serves TRANSACTION and UPDATE on the client
+ * socket, lets go of that socket and waits: if the session process dies
+ * abnormally the master, as the user and still holding the maildrop,
+ * recovers the maildrop at once (design.md §1), whatever the launch mode.
+ * The session process writes the one log line of a session that got past
+ * login; the pre-auth child writes it for sessions that did not.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +38,7 @@
 #include "privsep.h"
 #include "sandbox.h"
 #include "session.h"
+#include "util.h"
 
 static int	listener_report_fd = -1;
 static int	listener_penalty_ms;
@@ -363,6 +371,341 @@ master_authorize(struct session *s, pid_t child)
 	return v == PRIVSEP_OK ? 0 : 1;
 }
 
+/*
+ * The test hook of journal.h (POSTERN_TEST_CRASH_AT) is meant for the
+ * session process, the one that runs UPDATE: a test kills it and watches
+ * the master recover.  The master's own journal work (recovery at login,
+ * and after a dead session) crashes only where POSTERN_TEST_MASTER_CRASH_AT
+ * says, so a test can interrupt that recovery on purpose and see the next
+ * login complete it.  journal_crash_point() reads the variable once per
+ * process, so the master sets its own value before it first runs, and the
+ * session process, a new pid, gets the original back.
+ */
+#define SESSION_CRASH_ENV	"POSTERN_TEST_CRASH_AT"
+#define MASTER_CRASH_ENV	"POSTERN_TEST_MASTER_CRASH_AT"
+#define CRASH_ENV_MAX		32
+
+static char	session_crash_at[CRASH_ENV_MAX];
+
+static void
+crash_hook_master(void)
+{
+	const char *v;
+
+	if ((v = getenv(SESSION_CRASH_ENV)) != NULL &&
+	    (size_t)snprintf(session_crash_at, sizeof(session_crash_at), "%s",
+	    v) >= sizeof(session_crash_at))
+		session_crash_at[0] = '\0';	/* not a valid step anyway */
+	if ((v = getenv(MASTER_CRASH_ENV)) != NULL)
+		(void)setenv(SESSION_CRASH_ENV, v, 1);
+	else
+		(void)unsetenv(SESSION_CRASH_ENV);
+}
+
+static void
+crash_hook_session(void)
+{
+	if (session_crash_at[0] != '\0')
+		(void)setenv(SESSION_CRASH_ENV, session_crash_at, 1);
+	else
+		(void)unsetenv(SESSION_CRASH_ENV);
+}
+
+/* The session process's exit status when an UPDATE failed: a committed
+ * journal may remain (EIO mid-rewrite), which the master completes. */
+#define SESSION_EXIT_UPDATE_FAILED	3
+/* How long the session waits for the master to let go of a mailbox. */
+#define SESSION_SELECT_WAIT_MS		5000
+
+int
+session_selecting(struct session *s, const char *path, bool folder)
+{
+	char msg[PARAM_PATH_MAX + 1], ack;
+	struct pollfd pfd;
+	size_t len = strlen(path);
+
+	if (s->ctlfd == -1 || len == 0 || len >= PARAM_PATH_MAX)
+		return -1;
+	/* One message: 'F' (a POP2 folder) or 'I' (INBOX), then the path. */
+	msg[0] = folder ? 'F' : 'I';
+	memcpy(msg + 1, path, len);
+	if (send(s->ctlfd, msg, len + 1, MSG_NOSIGNAL) != (ssize_t)len + 1)
+		goto gone;
+	pfd.fd = s->ctlfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, SESSION_SELECT_WAIT_MS) == 1 &&
+	    recv(s->ctlfd, &ack, 1, 0) == 1)
+		return 0;
+gone:
+	/* No master (killed by an administrator): no recovery after a
+	 * crash of ours, but the session itself goes on. */
+	log_warnx("user=%s: the session master is gone; a crash now would "
+	    "be recovered only at the next login", s->user);
+	close(s->ctlfd);
+	s->ctlfd = -1;
+	return -1;
+}
+
+/* The session process: TRANSACTION and UPDATE on the client socket.
+ * Returns its exit status. */
+static int
+session_serve(struct session *s)
+{
+	int r;
+
+	s->io.wtimeout_ms = s->conf->timeout_trans * 1000;
+	if (s->proto == PROTO_POP2)
+		r = pop2_run(s);
+	else {
+		s->state = POP3_ST_TRANS;
+		r = pop3_trans_run(s);
+	}
+	/* The engines' shared end reason for a failed UPDATE. */
+	if (r == 0 && s->end != NULL && strcmp(s->end, "update-failed") == 0)
+		r = SESSION_EXIT_UPDATE_FAILED;
+	return r;
+}
+
+/* true if fd is open and is the same file as (dev, ino). */
+static bool
+same_file(int fd, const struct stat *st)
+{
+	struct stat fst;
+
+	return fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
+	    fst.st_ino == st->st_ino;
+}
+
+/*
+ * The master after the fork: closes every copy of the client socket (a
+ * client sees the end of the session the moment the session process
+ * dies; under inetd stderr may be the socket too: fds 0-2 become
+ * /dev/null so that nothing lands on their numbers), the listener's
+ * report socket and the input buffer, and outlives the signals that end
+ * the session (the listener's shutdown signals the whole process group:
+ * the session ends, the master recovers).
+ */
+static void
+master_let_go(struct session *s)
+{
+	struct sigaction sa;
+	struct stat st[2];
+	bool have[2];
+	int fd, nullfd;
+
+	have[0] = fstat(s->rfd, &st[0]) == 0;
+	have[1] = fstat(s->wfd, &st[1]) == 0;
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (fd = 0; fd <= 2; fd++) {
+		if ((!have[0] || !same_file(fd, &st[0])) &&
+		    (!have[1] || !same_file(fd, &st[1])))
+			continue;
+		if (nullfd != -1)
+			(void)dup2(nullfd, fd);
+		else
+			(void)close(fd);
+	}
+	if (nullfd > 2)
+		close(nullfd);
+	if (s->rfd > 2)
+		close(s->rfd);
+	if (s->wfd > 2 && s->wfd != s->rfd)
+		close(s->wfd);
+	s->rfd = s->wfd = -1;
+	if (listener_report_fd != -1) {
+		close(listener_report_fd);
+		listener_report_fd = -1;
+	}
+	iobuf_free(&s->io);
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* What the master knows of the session's mailbox. */
+struct selected {
+	bool	 held;		/* s->md, opened at login, is still it */
+	bool	 folder;	/* else: a POP2 folder (or INBOX again) */
+	int	 jdirfd;	/* the user's state directory */
+	char	 path[PARAM_PATH_MAX];	/* "" if unknown */
+};
+
+/* Recovers the mailbox the master does not hold (a POP2 folder, or INBOX
+ * selected again): opening it as the session did takes the session lock,
+ * the mbox lock and completes a journal (maildrop_open).  A session lock
+ * held by another session means that session has recovered it. */
+static int
+recover_path(struct session *s, const struct selected *sel, char *err,
+    size_t errlen)
+{
+	const struct conf *c = s->conf;
+	struct maildrop_args a;
+	struct maildrop md;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.user = s->user;
+	a.jdirfd = sel->jdirfd;
+	a.lock = &c->lock;
+	a.mboxrd = c->mboxrd;
+	a.folder = sel->folder;
+	r = maildrop_open(&md, sel->path, &a, err, errlen);
+	if (r == MD_OK) {
+		util_seterr(err, errlen, "reopened: lock released, any "
+		    "interrupted update completed");
+		maildrop_close(&md);
+	} else if (r == MD_INUSE)
+		util_seterr(err, errlen, "in use by another session, which "
+		    "completes any interrupted update");
+	return r;
+}
+
+/*
+ * What a session process's end asks of the master: why[] is empty after
+ * a clean end; else it says why the mailbox may need recovery (a signal,
+ * an error exit, or a failed UPDATE that may leave a committed journal).
+ */
+static void
+end_reason(bool reaped, int status, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (!reaped)
+		snprintf(why, len, "lost (waitpid failed)");
+	else if (WIFSIGNALED(status))
+		snprintf(why, len, "killed by signal %d", WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) ==
+	    SESSION_EXIT_UPDATE_FAILED)
+		snprintf(why, len, "update failed");
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		snprintf(why, len, "exit status %d", WEXITSTATUS(status));
+}
+
+/*
+ * Recovers the session's mailbox after an abnormal end (why): the one the
+ * master holds (held), or the one the session last named (sel), and logs
+ * one line: user, maildrop, why, what was done.
+ */
+static void
+master_recover(struct session *s, const struct selected *sel,
+    const char *why)
+{
+	char err[512], safe[PARAM_PATH_MAX];
+	const char *path = sel->held ? s->md.path : sel->path;
+	int r;
+
+	if (sel->held)
+		r = maildrop_recover(&s->md, err, sizeof(err));
+	else if (sel->path[0] != '\0')
+		r = recover_path(s, sel, err, sizeof(err));
+	else {
+		r = MD_TEMP;
+		snprintf(err, sizeof(err), "no mailbox known; the next "
+		    "session recovers it");
+	}
+	log_sanitize(path, strlen(path), safe, sizeof(safe));
+	if (r == MD_OK || r == MD_INUSE)
+		log_notice("recovery user=%s maildrop=\"%s\" session=\"%s\": "
+		    "%s", s->user, safe, why, err);
+	else
+		log_warnx("recovery user=%s maildrop=\"%s\" session=\"%s\" "
+		    "failed: %s", s->user, safe, why, err);
+}
+
+/*
+ * The master's side after a login: forks the session process and waits
+ * for it, learning from it (POP2's FOLD) which mailbox it may be writing;
+ * after an abnormal end recovers that mailbox at once.  Returns the exit
+ * status of the connection (in the session process: the session's).
+ */
+static int
+master_watch(struct session *s)
+{
+	char msg[PARAM_PATH_MAX + 1], why[64];
+	struct selected sel;
+	ssize_t n;
+	pid_t pid, w;
+	int ctl[2], status = 0;
+
+	/* An inherited SIG_IGN would reap the session behind our back. */
+	signal(SIGCHLD, SIG_DFL);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) ==
+	    -1) {
+		log_warn("socketpair");
+		goto refuse;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		close(ctl[0]);
+		close(ctl[1]);
+		goto refuse;
+	case 0:
+		close(ctl[0]);
+		s->ctlfd = ctl[1];
+		if (listener_report_fd != -1) {
+			close(listener_report_fd);
+			listener_report_fd = -1;
+		}
+		crash_hook_session();
+		return session_serve(s);
+	default:
+		break;
+	}
+	close(ctl[1]);
+	master_let_go(s);
+
+	memset(&sel, 0, sizeof(sel));
+	sel.held = true;
+	sel.jdirfd = s->md.jdirfd;
+	for (;;) {
+		n = recv(ctl[0], msg, sizeof(msg) - 1, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* the session process is gone */
+		/* Same uid, but checked as any peer: a bounded, absolute,
+		 * NUL-free path of a mailbox the session is about to open. */
+		msg[n] = '\0';
+		sel.folder = msg[0] == 'F';
+		if ((msg[0] != 'F' && msg[0] != 'I') || n < 2 ||
+		    msg[1] != '/' || memchr(msg, '\0', (size_t)n) != NULL) {
+			log_warnx("user=%s: bad message from the session "
+			    "process", s->user);
+			sel.path[0] = '\0';
+		} else
+			snprintf(sel.path, sizeof(sel.path), "%s", msg + 1);
+		if (sel.held) {
+			/* It left the mailbox we opened: let go of it so
+			 * that its session lock is free for FOLD INBOX. */
+			maildrop_close(&s->md);
+			sel.held = false;
+		}
+		(void)send(ctl[0], "k", 1, MSG_NOSIGNAL);
+	}
+	close(ctl[0]);
+	while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	end_reason(w == pid, status, why, sizeof(why));
+	if (why[0] != '\0')
+		master_recover(s, &sel, why);
+	if (sel.held)
+		maildrop_close(&s->md);
+	/* A failed UPDATE was the client's answer, not a failure of ours. */
+	return w == pid && WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == SESSION_EXIT_UPDATE_FAILED) ? 0 : 1;
+
+refuse:
+	session_reply(s, "%s cannot start the session; try again later",
+	    s->proto == PROTO_POP2 ? "-" : "-ERR [SYS/TEMP]");
+	iobuf_flush(&s->io);
+	maildrop_close(&s->md);
+	return 1;
+}
+
 int
 session_run(const struct conf *c, const struct privsep_preauth *pa, int rfd,
     int wfd)
@@ -388,7 +731,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 	s->proto = proto;
 	s->rfd = rfd;
 	s->wfd = wfd;
-	s->psfd = -1;
+	s->psfd = s->ctlfd = -1;
 	maildrop_init(&s->md);
 	s->penalty_ms = listener_penalty_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
@@ -403,6 +746,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 		return 1;
 	}
 	log_info("connect addr=%s", s->addr);
+	crash_hook_master();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
 		log_warn("socketpair");
@@ -435,13 +779,7 @@ session_run_proto(const struct conf *c, const struct privsep_preauth *pa,
 		free(s);
 		return r == 0x100 ? 0 : r;
 	}
-	s->io.wtimeout_ms = c->timeout_trans * 1000;
-	if (proto == PROTO_POP2)
-		r = pop2_run(s);
-	else {
-		s->state = POP3_ST_TRANS;
-		r = pop3_trans_run(s);
-	}
+	r = master_watch(s);
 	iobuf_free(&s->io);
 	free(s);
 	return r;

@@ -194,9 +194,14 @@ maildrop_init(struct maildrop *md)
 void
 maildrop_close(struct maildrop *md)
 {
-	/* Closing the maildrop releases the session lock (flock). */
-	if (md->fd >= 0)
+	/* The session lock (flock) belongs to the open file, which the
+	 * per-connection master shares: unlock it explicitly, so that it is
+	 * free the moment the session lets go of the maildrop (a client that
+	 * logs in again right after QUIT), not when the master exits. */
+	if (md->fd >= 0) {
+		(void)flock(md->fd, LOCK_UN);
 		close(md->fd);
+	}
 	md->fd = -1;
 	if (md->dirfd >= 0)
 		close(md->dirfd);

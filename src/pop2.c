@@ -525,8 +525,10 @@ pop2_run(struct session *s)
 		s->end = "bad-command";
 		break;
 	}
-	iobuf_flush(&s->io);
+	/* Let go of the maildrop (and its session lock) before the last
+	 * reply leaves: a client may log in again at once. */
 	maildrop_close(&s->md);
+	iobuf_flush(&s->io);
 	log_info("end user=%s addr=%s retr=%" PRIu64 "/%" PRIu64
 	    " dele=%" PRIu64 "/%" PRIu64 " time=%.1fs end=%s proto=pop2",
 	    s->user, s->addr, s->nretr, s->oretr, s->ndele, s->odele,

@@ -285,6 +285,39 @@ class CrashTest(unittest.TestCase):
                 c.expect_eof()
             self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
 
+    def test_session_lock_free_at_quit(self):
+        """The session lock is free once QUIT is answered, even while the
+        master (which shares the maildrop's open file) has not exited: a
+        client that logs in again at once is not refused [IN-USE].  The
+        master is stopped to make the window as wide as it can be."""
+        import fcntl
+        import signal
+        with lib.Server(self, hooks=True) as s:
+            mb = lib.simple_mbox(3, "quitlock")
+            s.put_mbox(mb.data())
+            s.prepare()
+            c, p = s.spawn_i()
+            with c:
+                c.greeting()
+                c.ok("USER " + DEFAULT_USER)
+                c.ok("PASS " + DEFAULT_PASS)
+                session_pid(p.pid)
+                os.kill(p.pid, signal.SIGSTOP)
+                try:
+                    c.ok("DELE 1")
+                    c.ok("QUIT")
+                    c.expect_eof()
+                    with open(s.maildrop(), "rb") as f:
+                        try:
+                            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        except BlockingIOError:
+                            self.fail("session lock still held after QUIT")
+                        fcntl.flock(f, fcntl.LOCK_UN)
+                finally:
+                    os.kill(p.pid, signal.SIGCONT)
+            self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
+            self.assertEqual(s.read_mbox(), mb.without({0}))
+
 
 @unittest.skipUnless(os.path.exists(lib.PROCMAIL), "procmail not installed")
 class Pop2CrashTest(unittest.TestCase):

@@ -4,7 +4,7 @@ bench/killcampaign.py: the long kill campaign of issue 8 §3.
 
     bench/killcampaign.py [-b BUILD] [-n RUNS] [-j WORKERS] [-s MB]
                           [-m MESSAGES] [--mode inetd|listener]
-                          [--procmail-every K] [--seed N]
+                          [--procmail-every K] [--seed N] [--e2e DIR]
 
 Each worker has its own server and maildrop (MB megabytes, MESSAGES
 messages) and does its share of RUNS runs of tests/e2e/campaign.py: log
@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 E2E = os.path.join(HERE, "..", "tests", "e2e")
@@ -31,15 +32,19 @@ E2E = os.path.join(HERE, "..", "tests", "e2e")
 def worker(a):
     opts, w, runs = a
     os.environ["POSTERN_E2E_BUILD"] = os.path.abspath(opts.build)
-    sys.path.insert(0, E2E)
+    sys.path.insert(0, os.path.abspath(opts.e2e))
     import campaign  # noqa: E402 (needs the build in the environment)
 
     def log(msg):
         sys.stderr.write("worker %d: %s\n" % (w, msg))
         sys.stderr.flush()
-    return campaign.run(opts.mode, runs, opts.messages, opts.size << 20,
-                        seed=opts.seed + w,
-                        procmail_every=opts.procmail_every, log=log)
+    try:
+        return campaign.run(opts.mode, runs, opts.messages,
+                            opts.size << 20, seed=opts.seed + w,
+                            procmail_every=opts.procmail_every, log=log)
+    except Exception:
+        # the parent cannot unpickle lib's exceptions: send the text
+        return "worker %d failed:\n%s" % (w, traceback.format_exc())
 
 
 def main():
@@ -53,6 +58,9 @@ def main():
                     default="inetd")
     ap.add_argument("--procmail-every", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--e2e", default=E2E,
+                    help="where lib.py and campaign.py are (an older "
+                    "checkout's lib.py for an older build)")
     opts = ap.parse_args()
     if not os.access(os.path.join(opts.build, "pop3d"), os.X_OK):
         sys.exit("%s/pop3d: not built" % opts.build)
@@ -65,6 +73,9 @@ def main():
     wall = time.monotonic() - t0
     counts = {"all": 0, "survivors": 0, "other": 0, "late": 0}
     others = []
+    failed = [r for r in res if isinstance(r, str)]
+    if failed:
+        sys.exit("\n".join(failed))
     for w, (c, o, upd) in enumerate(res):
         for k in counts:
             counts[k] += c[k]
@@ -74,8 +85,8 @@ def main():
     for x in others:
         print("other: " + x)
     print("killcampaign: %s, %d runs, %d MB, %d messages, mode %s, "
-          "procmail every %d: all %d, survivors %d (%d ended before the "
-          "kill), other %d; %.0f s" % (
+          "procmail every %d: all %d, survivors %d (%d had ended before "
+          "the kill), other %d; %.0f s" % (
               opts.build, opts.runs, opts.size, opts.messages, opts.mode,
               opts.procmail_every, counts["all"], counts["survivors"],
               counts["late"], counts["other"], wall))

@@ -33,5 +33,10 @@ bool	util_word_listed(const char *list, const char *word);
  * 0, or -1 with errno set (a short file or a zero-length write: EIO). */
 int	util_pread_full(int fd, void *buf, size_t len, off_t off);
 int	util_pwrite_full(int fd, const void *buf, size_t len, off_t off);
+/* Reads (read(2)) or sends (send(2), MSG_NOSIGNAL) exactly len octets on
+ * a socket or pipe, retrying on EINTR.  Returns 0, or -1 when the peer is
+ * gone or on an error. */
+int	util_read_full(int fd, void *buf, size_t len);
+int	util_send_full(int fd, const void *buf, size_t len);
 
 #endif

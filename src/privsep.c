@@ -31,6 +31,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "safeopen.h"
+#include "util.h"
 #include "sandbox.h"
 
 /* Supplementary groups a dropped process keeps: its own at most. */
@@ -516,42 +517,6 @@ struct handoff_hdr {
 	uint32_t	 a, b, c;
 };
 
-static int
-read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 privsep_send_creds(int fd, const struct privsep_creds *cr, char *text_r,
     size_t textlen)
@@ -565,13 +530,13 @@ privsep_send_creds(int fd, const struct privsep_creds *cr, char *text_r,
 	h.a = (uint32_t)ulen;
 	h.b = (uint32_t)plen;
 	h.c = (uint32_t)cr->pending_len;
-	if (write_full(fd, &h, sizeof(h)) == -1 ||
-	    write_full(fd, cr->user, ulen) == -1 ||
-	    write_full(fd, cr->pass, plen) == -1 ||
-	    write_full(fd, cr->pending, cr->pending_len) == -1)
+	if (util_send_full(fd, &h, sizeof(h)) == -1 ||
+	    util_send_full(fd, cr->user, ulen) == -1 ||
+	    util_send_full(fd, cr->pass, plen) == -1 ||
+	    util_send_full(fd, cr->pending, cr->pending_len) == -1)
 		return -1;
-	if (read_full(fd, &h, sizeof(h)) == -1 || h.b >= sizeof(text) ||
-	    read_full(fd, text, h.b) == -1)
+	if (util_read_full(fd, &h, sizeof(h)) == -1 || h.b >= sizeof(text) ||
+	    util_read_full(fd, text, h.b) == -1)
 		return -1;
 	text[h.b] = '\0';
 	snprintf(text_r, textlen, "%s", text);
@@ -586,7 +551,7 @@ privsep_recv_creds(int fd, struct privsep_creds *cr)
 	struct handoff_hdr h;
 
 	memset(cr, 0, sizeof(*cr));
-	if (read_full(fd, &h, sizeof(h)) == -1)
+	if (util_read_full(fd, &h, sizeof(h)) == -1)
 		return -1;
 	/* The child is as trusted as the network: bound everything. */
 	if (h.a == 0 || h.a > PARAM_USER_MAX || h.b > PARAM_PASS_MAX ||
@@ -595,9 +560,9 @@ privsep_recv_creds(int fd, struct privsep_creds *cr)
 		    "(lengths %u/%u/%u)", h.a, h.b, h.c);
 		return -1;
 	}
-	if (read_full(fd, cr->user, h.a) == -1 ||
-	    read_full(fd, cr->pass, h.b) == -1 ||
-	    read_full(fd, cr->pending, h.c) == -1) {
+	if (util_read_full(fd, cr->user, h.a) == -1 ||
+	    util_read_full(fd, cr->pass, h.b) == -1 ||
+	    util_read_full(fd, cr->pending, h.c) == -1) {
 		explicit_bzero(cr, sizeof(*cr));
 		return -1;
 	}
@@ -623,8 +588,8 @@ privsep_send_verdict(int fd, int verdict, const char *text)
 	h.a = (uint32_t)verdict;
 	h.b = (uint32_t)len;
 	h.c = 0;
-	if (write_full(fd, &h, sizeof(h)) == -1 ||
-	    write_full(fd, text, len) == -1)
+	if (util_send_full(fd, &h, sizeof(h)) == -1 ||
+	    util_send_full(fd, text, len) == -1)
 		return -1;
 	return 0;
 }

@@ -599,26 +599,6 @@ rmcpd_db_free(struct rmcpd_db *db)
 
 /* --- The hand-off from the loader to the responder --------------------- */
 
-/* Reads (out false) or writes exactly len octets.  Returns 0, or -1 (the
- * peer is gone, or an error). */
-static int
-xfer_full(int fd, void *buf, size_t len, bool out)
-{
-	char *p = buf;
-	ssize_t r;
-
-	while (len > 0) {
-		r = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Appends s with its NUL at *o of buf[0, len); false if it would not
  * fit (the count before it was wrong: never). */
 static bool
@@ -670,8 +650,8 @@ rmcpd_db_send(int fd, const struct rmcpd_db *db, bool complete)
 	h.nusers = db->nusers;
 	h.nsecrets = db->nsecrets;
 	h.len = o;
-	rc = !ok || xfer_full(fd, &h, sizeof(h), true) == -1 ||
-	    xfer_full(fd, buf, o, true) == -1 ? -1 : 0;
+	rc = !ok || util_send_full(fd, &h, sizeof(h)) == -1 ||
+	    util_send_full(fd, buf, o) == -1 ? -1 : 0;
 	explicit_bzero(buf, o);
 	free(buf);
 	return rc;
@@ -744,14 +724,14 @@ rmcpd_db_recv(int fd, struct rmcpd_db *db_r, bool *complete_r)
 	int rc;
 
 	memset(&db, 0, sizeof(db));
-	if (xfer_full(fd, &h, sizeof(h), false) == -1)
+	if (util_read_full(fd, &h, sizeof(h)) == -1)
 		return -1;
 	if (h.magic != RMCPD_DB_MAGIC || h.len > RMCPD_DB_MAX ||
 	    (buf = malloc(h.len + 1)) == NULL) {
 		log_warnx("reload: a malformed hand-off from the loader");
 		return -1;
 	}
-	rc = xfer_full(fd, buf, h.len, false);
+	rc = util_read_full(fd, buf, h.len);
 	if (rc == 0 && (rc = parse_db(buf, h.len, &h, &db)) == -1)
 		log_warnx("reload: a malformed hand-off from the loader");
 	explicit_bzero(buf, h.len);

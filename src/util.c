@@ -1,7 +1,8 @@
 /*
  * util.c: the errstr_r formatter, whole-buffer positional I/O used by
- * the maildrop modules, whole-message socket I/O for the hand-offs, and the trusted-file rule of the configuration and
- * the user databases.  Runs wherever its callers run.
+ * the maildrop modules, whole-message socket I/O for the hand-offs, and
+ * the trusted-file rule of the configuration and the user databases.
+ * Runs wherever its callers run.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -175,6 +175,8 @@ def main():
             notes.append("uid0-sys skipped: needs root")
 
         port = free_port()
+        state = os.path.join(tmp, "state")
+        os.mkdir(state, 0o755)
         conf = os.path.join(tmp, "postern.conf")
         with open(conf, "w") as f:
             f.write("hostname = bench.example\n"
@@ -185,11 +187,14 @@ def main():
                     "auth_fail_delay = 0\n"
                     "auth_penalty_max = 0\n"
                     "auth_max_tries = %d\n"
+                    "auth_max_commands = 100000\n"
+                    "auth_max_errors = 100000\n"
                     "max_conn_per_min = 100000\n"
+                    "state_dir = %s\n"
                     "log_level = %s\n" % (
                         port, passwd,
                         "passwd-file system" if root else "passwd-file",
-                        mail, MAX_TRIES,
+                        mail, MAX_TRIES, state,
                         "debug" if a.floors else "warning"))
             if root:
                 f.write("pre_auth_user = nobody\nchroot = %s\n" % empty)

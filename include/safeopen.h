@@ -58,9 +58,10 @@ struct safeopen_owner {
 	gid_t		 mail_gid;	/* SAFEOPEN_NO_GID: none */
 };
 
-/* Fills o for the calling process: the euid, the real gid, the mail
- * group that privsep_drop_user() kept (if any) and name. */
-void	safeopen_owner_self(struct safeopen_owner *o, const char *name);
+/* Fills o for the calling process: the euid, the real gid, mail_gid
+ * (the mail group the caller trusts, or SAFEOPEN_NO_GID) and name. */
+void	safeopen_owner_self(struct safeopen_owner *o, const char *name,
+	    gid_t mail_gid);
 
 /* How a regular file is checked. */
 #define SAFEOPEN_SPOOL	0x01	/* a spool maildrop: its group may be the

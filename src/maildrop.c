@@ -283,7 +283,7 @@ md_open_file(struct maildrop *md, bool folder, char *errstr_r,
 	const char *base;
 	int flags = O_RDWR | O_NONBLOCK | O_NOCTTY, e;
 
-	safeopen_owner_self(&own, md->user);
+	safeopen_owner_self(&own, md->user, privsep_mail_gid());
 	md->dirfd = safeopen_parent(md->path, &base, why, sizeof(why));
 	if (md->dirfd == -1) {
 		if ((e = errno) == ENOENT)

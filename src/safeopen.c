@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "params.h"
-#include "privsep.h"
 #include "safeopen.h"
 #include "util.h"
 
@@ -295,12 +294,13 @@ safeopen_parent(const char *path, const char **base_r, char *errstr_r,
 }
 
 void
-safeopen_owner_self(struct safeopen_owner *o, const char *name)
+safeopen_owner_self(struct safeopen_owner *o, const char *name,
+    gid_t mail_gid)
 {
 	o->name = name;
 	o->uid = geteuid();
 	o->gid = getgid();
-	o->mail_gid = privsep_mail_gid();
+	o->mail_gid = mail_gid;
 }
 
 /* Who may write st besides its owner.  Returns 0, or -1 with a reason. */

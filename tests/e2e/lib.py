@@ -666,6 +666,16 @@ def read_file(path):
         return f.read()
 
 
+def assert_serves(tc, c, msgs):
+    """After a login on client c: STAT counts msgs and RETR sends each of
+    them byte for byte."""
+    tc.assertEqual(c.ok("STAT"), b"+OK %d %d" % (
+        len(msgs), sum(m.octets() for m in msgs)))
+    for i, m in enumerate(msgs, 1):
+        c.ok("RETR %d" % i)
+        tc.assertEqual(c.multi(), m.wire(), "message %d" % i)
+
+
 def same(tc, got, want, what="bytes"):
     """assertEqual for long byte strings: on a difference, says where the
     first one is and shows a little context instead of both strings."""

@@ -112,16 +112,11 @@ class CrashTest(unittest.TestCase):
         c, p = s.spawn_i()
         with c:
             c.greeting()
-            c.ok("USER " + DEFAULT_USER)
-            c.ok("PASS " + DEFAULT_PASS)
-            self.assertEqual(c.ok("STAT"), b"+OK %d %d" % (
-                len(msgs), sum(m.octets() for m in msgs)))
+            c.login()
             c.ok("UIDL")
             uids = c.multi().split(b"\r\n")[:-1]
             self.assertEqual(len(set(u.split()[1] for u in uids)), len(msgs))
-            for i, m in enumerate(msgs, 1):
-                c.ok("RETR %d" % i)
-                self.assertEqual(c.multi(), m.wire(), "message %d" % i)
+            lib.assert_serves(self, c, msgs)
             c.ok("QUIT")
             self.assertEqual(c.expect_eof(), b"")
         self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)

@@ -91,13 +91,8 @@ class RecoveryTest(unittest.TestCase):
         c, p = s.spawn_i()
         with c:
             c.greeting()
-            c.ok("USER " + DEFAULT_USER)
-            c.ok("PASS " + DEFAULT_PASS)
-            self.assertEqual(c.ok("STAT"), b"+OK %d %d" % (
-                len(msgs), sum(m.octets() for m in msgs)))
-            for i, m in enumerate(msgs, 1):
-                c.ok("RETR %d" % i)
-                self.assertEqual(c.multi(), m.wire(), "message %d" % i)
+            c.login()
+            lib.assert_serves(self, c, msgs)
             c.ok("QUIT")
         self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
 

@@ -83,8 +83,7 @@ class CrashTest(unittest.TestCase):
         c, p = s.spawn_i(env=e)
         with c:
             c.greeting()
-            c.ok("USER " + DEFAULT_USER)
-            c.ok("PASS " + DEFAULT_PASS)
+            c.login()
             sp = session_pid(p.pid)
             if kill_master:
                 os.kill(p.pid, 9)
@@ -264,8 +263,7 @@ class CrashTest(unittest.TestCase):
             c, p = s.spawn_i()
             with c:
                 c.greeting()
-                c.ok("USER " + DEFAULT_USER)
-                c.ok("PASS " + DEFAULT_PASS)
+                c.login()
                 sp = session_pid(p.pid)
                 sock = os.readlink("/proc/%d/fd/0" % sp)
                 self.assertTrue(sock.startswith("socket:"), sock)
@@ -294,8 +292,7 @@ class CrashTest(unittest.TestCase):
             c, p = s.spawn_i()
             with c:
                 c.greeting()
-                c.ok("USER " + DEFAULT_USER)
-                c.ok("PASS " + DEFAULT_PASS)
+                c.login()
                 session_pid(p.pid)
                 os.kill(p.pid, signal.SIGSTOP)
                 try:

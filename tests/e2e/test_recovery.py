@@ -47,8 +47,7 @@ class RecoveryTest(unittest.TestCase):
         c, p = s.spawn_i()
         with c:
             c.greeting()
-            c.ok("USER " + DEFAULT_USER)
-            c.ok("PASS " + DEFAULT_PASS)
+            c.login()
             c.ok("QUIT")
         self.assertEqual(p.wait(timeout=10 * lib.SLOW), 0)
         return mb
